@@ -1,0 +1,47 @@
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from faq.models import Category, Question
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["question", "category", "position", "published", "updated_at", "preview_link"]
+    list_display_links = ["question"]
+    list_editable = ["position", "published"]
+    list_filter = ["published", "category"]
+    list_select_related = ["category"]
+    search_fields = ["question", "answer", "slug"]
+    prepopulated_fields = {"slug": ["question"]}
+    readonly_fields = ["created_at", "updated_at", "preview_link"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["category", "question", "slug", "answer", "position", "published"]}),
+        ("Image", {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
+        ("Record", {"fields": ["preview_link", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Preview")
+    def preview_link(self, obj):
+        if obj.pk is None:
+            return "Save first to preview."
+        return format_html('<a href="{}">Preview as patients see it</a>', reverse("faq:preview", args=[obj.pk]))
+
+    @admin.action(description="Publish the selected questions", permissions=["change"])
+    def publish(self, request, queryset):
+        count = queryset.filter(published=False).update(published=True)
+        self.message_user(request, f"{count} question(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected questions", permissions=["change"])
+    def unpublish(self, request, queryset):
+        count = queryset.filter(published=True).update(published=False)
+        self.message_user(request, f"{count} question(s) unpublished.", messages.SUCCESS)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make run`: the real site (gunicorn, DEBUG off) with the clinic's starting content.
+# Uses DATABASE_URL when set, otherwise an embedded PostgreSQL under var/. Ctrl-C stops all it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p var
+
+export DJANGO_DEBUG="${DJANGO_DEBUG:-0}"
+export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+  # A key of this machine's own, kept between runs so sessions survive a restart.
+  [ -s var/secret_key ] || (umask 077 && "$PY" -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key)
+  DJANGO_SECRET_KEY="$(cat var/secret_key)"
+  export DJANGO_SECRET_KEY
+fi
+PORT="${PORT:-8000}"
+
+started_embedded=0
+if [ -z "${DATABASE_URL:-}" ]; then
+  "$PY" -m clinic.embedded_db start
+  started_embedded=1
+fi
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$started_embedded" = 1 ]; then "$PY" -m clinic.embedded_db stop || true; fi
+}
+trap cleanup INT TERM EXIT
+
+"$PY" manage.py migrate --noinput
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py ensure_admin
+
+"$PY" -m gunicorn clinic.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
+  --access-logfile - --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}" &
+pids+=("$!")
+
+echo
+echo "The clinic site is at http://127.0.0.1:$PORT/  (admin: http://127.0.0.1:$PORT/admin/)"
+echo "Press Ctrl-C to stop."
+wait -n "${pids[@]}"
