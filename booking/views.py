@@ -1,21 +1,237 @@
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+import uuid
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
-from booking.models import Treatment
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_safe
+
+from booking.availability import booking_window, first_day_today, free_slots, nearest_free_slots, slots_by_day
+from booking.forms import ANY_PRACTITIONER, TAKEN_MESSAGE, DetailsForm, TimeChoiceForm, start_format, start_parse
+from booking.links import appointment_from_confirmation_token, confirmation_token
+from booking.models import Appointment, Practitioner, Treatment
+from booking.services import SlotTaken, appointment_request
+from clinic.models import ClinicDetails, PrivacyNotice
+
+PERIOD_DAYS = 14  # free times shown per page
+PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
 
 
-@require_GET
+class HttpResponseSeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+@require_safe
 def treatment_list(request):
     return render(request, "booking/treatment_list.html", {"treatments": Treatment.objects.active()})
 
 
-@require_GET
+@require_safe
 def treatment_detail(request, slug):
     treatment = get_object_or_404(Treatment.objects.active(), slug=slug)
     questions = treatment.questions.for_page()
     return render(request, "booking/treatment_detail.html", {"treatment": treatment, "questions": questions})
 
 
-@require_GET
+@require_safe
 def book(request):
-    return render(request, "booking/book.html", {"treatments": Treatment.objects.active()})
+    """Step 1: choose a treatment. A link from a treatment or the FAQ names it already."""
+    treatments = Treatment.objects.active()
+    slug = request.GET.get("treatment", "")
+    if not slug:
+        return render(request, "booking/book.html", {"treatments": treatments})
+    treatment = treatments.filter(slug=slug[:120]).first()
+    if treatment is None:
+        return render(request, "booking/book.html", {"treatments": treatments, "unknown_treatment": True}, status=404)
+    return redirect("booking:times", treatment_slug=treatment.slug)
+
+
+@require_safe
+def times(request, treatment_slug):
+    """Step 2: the free times for a period of days, for any practitioner or a named one."""
+    treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
+    return times_page(request, treatment=treatment)
+
+
+def times_page(request, *, treatment, problem=None, status=200, first_day=None):
+    rules = ClinicDetails.objects.current()
+    now = timezone.now()
+    today = first_day_today(now)
+    last_bookable = timezone.localtime(booking_window(rules=rules, now=now)[1]).date()
+    problems = [problem] if problem else []
+
+    if first_day is None and "from" in request.GET:
+        try:
+            first_day = date.fromisoformat(request.GET["from"][:10])
+        except ValueError:
+            problems.append("We could not read that date, so these are the free times from today.")
+            status = 400
+    # A whole period, never before today, never past the horizon.
+    first_day = min(first_day or today, last_bookable - timedelta(days=PERIOD_DAYS - 1))
+    first_day = max(first_day, today)
+    last_day = min(first_day + timedelta(days=PERIOD_DAYS - 1), last_bookable)
+
+    practitioners = list(Practitioner.objects.giving(treatment))
+    practitioner_value = request.GET.get("practitioner") or ANY_PRACTITIONER
+    chosen = next((p for p in practitioners if str(p.pk) == practitioner_value), None)
+    if chosen is None and practitioner_value != ANY_PRACTITIONER:
+        problems.append(f"That practitioner does not give {treatment.name}, so these are everyone's free times.")
+        status = 400
+        practitioner_value = ANY_PRACTITIONER
+
+    slots = free_slots(
+        treatment=treatment, first_day=first_day, last_day=last_day, practitioner=chosen, now=now, rules=rules
+    )
+
+    def period_url(day):
+        query = {"from": day.isoformat(), "practitioner": practitioner_value}
+        return f"{reverse('booking:times', kwargs={'treatment_slug': treatment.slug})}?{urlencode(query)}"
+
+    next_day = last_day + timedelta(days=1)
+    context = {
+        "clinic": rules,  # already loaded: spares the context processor's query
+        "treatment": treatment,
+        "practitioners": practitioners,
+        "practitioner_value": practitioner_value,
+        "chosen_practitioner": chosen,
+        "first_day": first_day,
+        "last_day": last_day,
+        "days": time_choices(slots),
+        "chosen_start": request.GET.get("start"),  # coming back to change it: the time chosen before
+        "previous_url": period_url(max(today, first_day - timedelta(days=PERIOD_DAYS))) if first_day > today else None,
+        "next_url": period_url(next_day) if next_day <= last_bookable else None,
+        "errors": [("times", problem) for problem in problems],
+    }
+    return render(request, "booking/times.html", context, status=status)
+
+
+def time_choices(slots):
+    """Free times grouped by local day, each as (form value, local time), for the radio groups."""
+    return [
+        {"day": day, "times": [(start_format(slot.start), slot.local_start) for slot in day_slots]}
+        for day, day_slots in slots_by_day(slots)
+    ]
+
+
+@sensitive_post_parameters(*PATIENT_FIELDS)
+@require_http_methods(["GET", "POST"])
+def details(request, treatment_slug):
+    """Step 3: the patient's details for the chosen time; a valid POST requests the appointment."""
+    treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
+    rules = ClinicDetails.objects.current()
+    notice = PrivacyNotice.objects.current()
+
+    if request.method == "GET":
+        choice = TimeChoiceForm(request.GET, treatment=treatment, rules=rules)
+        if not choice.is_valid():
+            return times_page(
+                request,
+                treatment=treatment,
+                # A bad practitioner is reported by the times page itself.
+                problem=choice.errors["start"][0] if "start" in choice.errors else None,
+                status=409 if choice.time_is_taken else 400,
+                first_day=timezone.localtime(bookable_around(request.GET.get("start"), rules=rules)).date(),
+            )
+        start, practitioner = choice.cleaned_data["start"], choice.cleaned_data["practitioner"]
+        initial = {
+            "start": start_format(start),
+            "practitioner": str(practitioner.pk) if practitioner else ANY_PRACTITIONER,
+            "submission_key": uuid.uuid4(),
+        }
+        form = DetailsForm(initial=initial, treatment=treatment, rules=rules, privacy_notice=notice)
+        return details_page(request, treatment=treatment, form=form, start=start, practitioner=practitioner)
+
+    form = DetailsForm(request.POST, treatment=treatment, rules=rules, privacy_notice=notice)
+    # A double click or a resubmitted page: the first request already made the appointment.
+    earlier = submitted_appointment(request.POST.get("submission_key"))
+    if earlier is not None:
+        return confirmation_redirect(earlier)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = appointment_request(
+                treatment=treatment,
+                start=data["start"],
+                practitioner=data["practitioner"],
+                patient=form.patient(),
+                privacy_notice=notice,
+                submission_key=data["submission_key"],
+            )
+        except SlotTaken:
+            # Two clicks racing each other: the other one won with this very form.
+            earlier = submitted_appointment(data["submission_key"])
+            if earlier is not None:
+                return confirmation_redirect(earlier)
+            form.add_error("start", ValidationError(TAKEN_MESSAGE, code="taken"))
+        else:
+            return confirmation_redirect(appointment)
+
+    data = getattr(form, "cleaned_data", {})
+    return details_page(
+        request,
+        treatment=treatment,
+        form=form,
+        start=None if form.needs_time else data.get("start"),
+        practitioner=data.get("practitioner"),
+        status=409 if form.time_is_taken else 400,
+    )
+
+
+def details_page(request, *, treatment, form, start, practitioner, status=200):
+    nearest = []
+    if form.needs_time:
+        around = bookable_around(form.data.get("start"), rules=form.rules)
+        nearest = time_choices(nearest_free_slots(treatment=treatment, around=around, practitioner=practitioner))
+    times_url = reverse("booking:times", kwargs={"treatment_slug": treatment.slug})
+    query = {"practitioner": form.practitioner_value()}
+    if start is not None:
+        query.update(start=start_format(start), **{"from": timezone.localtime(start).date().isoformat()})
+    context = {
+        "clinic": form.rules,
+        "treatment": treatment,
+        "form": form,
+        "start": start,
+        "start_value": start_format(start) if start else "",
+        "practitioner": practitioner,
+        "practitioner_value": form.practitioner_value(),
+        "submission_key": form.submission_key_value() or uuid.uuid4(),
+        "nearest": nearest,
+        "change_time_url": f"{times_url}?{urlencode(query)}",
+        "errors": form.error_summary(),
+    }
+    return render(request, "booking/details.html", context, status=status)
+
+
+def bookable_around(value, *, rules):
+    """The time to look for other free times around: the one asked for, kept inside the booking window."""
+    now = timezone.now()
+    earliest, latest = booking_window(rules=rules, now=now)
+    start = start_parse(value) or earliest
+    return min(max(start, earliest), latest)
+
+
+def submitted_appointment(key):
+    try:
+        key = uuid.UUID(str(key))
+    except ValueError:
+        return None
+    return Appointment.objects.filter(submission_key=key).first()
+
+
+def confirmation_redirect(appointment):
+    return HttpResponseSeeOther(reverse("booking:done", kwargs={"token": confirmation_token(appointment=appointment)}))
+
+
+@never_cache
+@require_safe
+def confirmation(request, token):
+    """Step 4: the reference and what happens next. The signed token is the only key to this page."""
+    appointment = appointment_from_confirmation_token(token)
+    if appointment is None:
+        return render(request, "booking/confirmation_invalid.html", status=404)
+    return render(request, "booking/confirmation.html", {"appointment": appointment})

@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 
-from clinic.models import ClinicDetails
+from clinic.models import ClinicDetails, PrivacyNotice
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -10,9 +13,70 @@ admin.site.site_title = "Clinic admin"
 class ClinicDetailsAdmin(admin.ModelAdmin):
     list_display = ["name", "phone", "email", "updated_at"]
     readonly_fields = ["updated_at"]
+    fieldsets = [
+        ("Clinic", {"fields": ["name", "address", "phone", "email", "opening_hours"]}),
+        ("Booking rules", {"fields": ["min_notice_hours", "booking_horizon_days", "slot_step_minutes"]}),
+        ("Record", {"fields": ["updated_at"]}),
+    ]
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not ClinicDetails.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PrivacyNoticeForm(forms.ModelForm):
+    class Meta:
+        model = PrivacyNotice
+        fields = ["body"]
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        current = PrivacyNotice.objects.current()
+        if current is not None and body.strip() == current.body.strip():
+            raise forms.ValidationError(
+                f"This is the same as version {current.version}. Change the text before publishing.",
+                code="unchanged",
+            )
+        return body
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(admin.ModelAdmin):
+    """Publishing only: each save is a new version, and published versions stay as patients agreed to them."""
+
+    form = PrivacyNoticeForm
+    list_display = ["version", "published_at", "published_by"]
+    list_select_related = ["published_by"]
+    fields = ["body"]
+
+    def get_fields(self, request, obj=None):
+        return ["body"] if obj is None else ["version", "published_at", "published_by", "body"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["version", "published_at", "published_by", "body"]
+
+    def get_changeform_initial_data(self, request):
+        current = PrivacyNotice.objects.current()
+        return {"body": current.body} if current is not None else {}
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.published_by = request.user
+        for attempt in range(5):
+            obj.version = (PrivacyNotice.objects.aggregate(latest=Max("version"))["latest"] or 0) + 1
+            try:
+                with transaction.atomic():
+                    obj.save()
+                return
+            except IntegrityError as error:
+                # Someone published the same number a moment ago; the next read sees theirs.
+                name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) or ""
+                if "version" not in name or attempt == 4:
+                    raise

@@ -10,6 +10,7 @@ from clinic.sitemaps import SITEMAPS
 urlpatterns = [
     path("", views.home, name="home"),
     path("contact/", views.contact, name="contact"),
+    path("privacy/", views.privacy, name="privacy"),
     path("faq/", include("faq.urls")),
     path("", include("booking.urls")),
     path("healthz", views.healthz, name="healthz"),

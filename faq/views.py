@@ -2,14 +2,14 @@ from itertools import groupby
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from faq.forms import SearchForm
 from faq.models import Question
 from faq.structured_data import faq_page_json_ld
 
 
-@require_GET
+@require_safe
 def faq_index(request):
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -35,7 +35,7 @@ def faq_index(request):
 
 
 @staff_member_required
-@require_GET
+@require_safe
 def faq_preview(request, pk):
     """Shows one question as patients will see it, published or not."""
     question = get_object_or_404(Question.objects.select_related("category"), pk=pk)

@@ -1,0 +1,266 @@
+"""Forms for the patient's booking path: the chosen time, then the patient's details."""
+
+from datetime import UTC, datetime
+
+import phonenumbers
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from booking.availability import booking_window, practitioners_free_at
+from booking.models import Appointment, Practitioner
+
+ANY_PRACTITIONER = "any"
+PHONE_REGION = "GB"
+# The times form sends starts as ISO 8601 in UTC, e.g. 2026-12-01T09:30:00Z.
+START_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+TAKEN_MESSAGE = (
+    "Sorry, that time was just taken by someone else. Please choose another time below; "
+    "everything else you typed is kept."
+)
+# Hidden fields have no box of their own: their errors point at the time choice or the form.
+TIME_ANCHOR = "time-choice"
+FORM_ANCHOR = "details-form"
+
+
+def start_format(start):
+    return start.astimezone(UTC).strftime(START_FORMAT)
+
+
+def start_parse(value):
+    """An aware UTC datetime from the form's value, or None when it is not a full ISO 8601 time with a zone."""
+    if not isinstance(value, str) or not 0 < len(value) <= 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            return None
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved across a zone
+        return None
+
+
+def privacy_url():
+    # The privacy page is its own piece of work; until its URL exists, its future address.
+    try:
+        return reverse("privacy")
+    except NoReverseMatch:
+        return "/privacy/"
+
+
+class TimeChoiceForm(forms.Form):
+    """A start time and a practitioner ("any" or an id) for one treatment, checked against the real free times."""
+
+    start = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={"required": "Choose a time."},
+    )
+    practitioner = forms.CharField(widget=forms.HiddenInput, max_length=20, required=False)
+
+    def __init__(self, *args, treatment, rules, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.treatment = treatment
+        self.rules = rules
+        self.now = now or timezone.now()
+
+    def clean_start(self):
+        start = start_parse(self.cleaned_data["start"])
+        if start is None:
+            raise ValidationError("We could not read the chosen time. Please choose a time.", code="invalid_start")
+        earliest, latest = booking_window(rules=self.rules, now=self.now)
+        if start <= self.now:
+            raise ValidationError("That time has already passed. Please choose a time to come.", code="past")
+        if start < earliest:
+            raise ValidationError(
+                f"Appointments must be booked at least {self.rules.min_notice_hours} hours ahead. "
+                "Please choose a later time.",
+                code="too_soon",
+            )
+        if start > latest:
+            raise ValidationError(
+                f"Appointments can be booked up to {self.rules.booking_horizon_days} days ahead. "
+                "Please choose an earlier time.",
+                code="too_far",
+            )
+        return start
+
+    def clean_practitioner(self):
+        value = self.cleaned_data["practitioner"] or ANY_PRACTITIONER
+        if value == ANY_PRACTITIONER:
+            return None
+        practitioner = None
+        if value.isdigit():
+            practitioner = Practitioner.objects.giving(self.treatment).filter(pk=int(value)).first()
+        if practitioner is None:
+            raise ValidationError(
+                f"That practitioner does not give {self.treatment.name}. Please choose a time again.",
+                code="invalid_practitioner",
+            )
+        return practitioner
+
+    def clean(self):
+        cleaned = super().clean()
+        if "start" in cleaned and "practitioner" in cleaned:
+            start, practitioner = cleaned["start"], cleaned["practitioner"]
+            free = practitioners_free_at(treatment=self.treatment, start=start, practitioner=practitioner, now=self.now)
+            if not free:
+                self.add_error("start", self.not_free_error(start, practitioner))
+        return cleaned
+
+    def not_free_error(self, start, practitioner):
+        """A time someone else now holds is "taken"; any other time was never on offer."""
+        busy = Appointment.objects.active().overlapping(start, start + self.treatment.duration + self.treatment.buffer)
+        if practitioner is not None:
+            busy = busy.filter(practitioner=practitioner)
+        else:
+            busy = busy.filter(practitioner__in=Practitioner.objects.giving(self.treatment))
+        if busy.exists():
+            return ValidationError(TAKEN_MESSAGE, code="taken")
+        return ValidationError("That time is not available. Please choose another time.", code="unavailable")
+
+    @property
+    def time_is_taken(self):
+        return self.has_error("start", "taken")
+
+    @property
+    def needs_time(self):
+        """The chosen time or practitioner cannot be used: the patient must pick a time again."""
+        return self.is_bound and (self.has_error("start") or self.has_error("practitioner"))
+
+    def practitioner_value(self):
+        """What the hidden practitioner field should carry when the form is shown again."""
+        if self.is_bound and not self.has_error("practitioner") and hasattr(self, "cleaned_data"):
+            practitioner = self.cleaned_data.get("practitioner")
+            return str(practitioner.pk) if practitioner else ANY_PRACTITIONER
+        return self.initial.get("practitioner", ANY_PRACTITIONER)
+
+
+class DetailsForm(TimeChoiceForm):
+    """The patient's details and consent, with the chosen time carried in hidden fields."""
+
+    first_name = forms.CharField(
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": "Enter your first name."},
+    )
+    last_name = forms.CharField(
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+        error_messages={"required": "Enter your last name."},
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="We will send the clinic's confirmation here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    phone = forms.CharField(
+        label="Phone number",
+        max_length=30,
+        help_text="A UK number as you would dial it, or + and the country code for other countries.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        error_messages={"required": "Enter your phone number."},
+    )
+    message = forms.CharField(
+        label="Message (optional)",
+        required=False,
+        max_length=2000,
+        help_text="Anything the clinic should know before your visit. At most 2000 characters.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    first_visit = forms.ChoiceField(
+        label="Is this your first visit to the clinic?",
+        choices=[("yes", "Yes, this is my first visit"), ("no", "No, I have been before")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether this is your first visit."},
+    )
+    consent = forms.BooleanField(
+        error_messages={"required": "Tick the box to agree to the privacy notice, so that we can book your visit."},
+    )
+    submission_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form could not be read. Please check your details and send it again.",
+            "invalid": "This form could not be read. Please check your details and send it again.",
+        },
+    )
+
+    def __init__(self, *args, privacy_notice=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        version = f" (version {privacy_notice.version})" if privacy_notice else ""
+        self.fields["consent"].label = format_html(
+            'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" rel="noopener">'
+            "privacy notice</a>{} explains (the notice opens in a new tab).",
+            privacy_url(),
+            version,
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's own <form> carries the token
+        self.helper.layout = Layout(
+            Fieldset("About you", "first_name", "last_name", "email", "phone"),
+            "first_visit",
+            "message",
+            "consent",
+        )
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"]
+        invalid = ValidationError(
+            "Enter a phone number we can call, like 020 7946 0000 or +44 20 7946 0000.", code="invalid_phone"
+        )
+        try:
+            number = phonenumbers.parse(value, PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            raise invalid from None
+        if not phonenumbers.is_valid_number(number):
+            raise invalid
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def clean_first_visit(self):
+        return self.cleaned_data["first_visit"] == "yes"
+
+    def patient(self):
+        """The patient's fields, as ``appointment_request`` takes them."""
+        data = self.cleaned_data
+        return {name: data[name] for name in ("first_name", "last_name", "email", "phone", "message", "first_visit")}
+
+    def submission_key_value(self):
+        """The one-time key a re-shown form carries on: the posted one if valid, else the initial one."""
+        if self.is_bound and hasattr(self, "cleaned_data") and self.cleaned_data.get("submission_key"):
+            return self.cleaned_data["submission_key"]
+        return self.initial.get("submission_key")
+
+    def error_summary(self):
+        """[(anchor, message)] in page order, for the box at the top of the page."""
+        links = []
+        visible = [name for name, field in self.fields.items() if not field.widget.is_hidden]
+        for name in ["start", "practitioner", *visible, "submission_key"]:
+            bound = self[name]
+            if name in ("start", "practitioner"):
+                anchor = TIME_ANCHOR
+            elif name == "submission_key":
+                anchor = FORM_ANCHOR
+            elif isinstance(bound.field.widget, forms.RadioSelect):
+                anchor = f"{bound.auto_id}_0"
+            else:
+                anchor = bound.id_for_label
+            links += [(anchor, error) for error in bound.errors]
+        links += [(None, error) for error in self.non_field_errors()]
+        return links

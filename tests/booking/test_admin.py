@@ -1,0 +1,292 @@
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import IntegrityError
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.admin import AppointmentAdminForm
+from booking.availability import free_slots
+from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Closure, Practitioner, Treatment
+
+pytestmark = pytest.mark.django_db
+
+TAKEN = "This time has just been taken"
+
+
+def next_weekday(weekday, *, at_least_days=3):
+    """A local date on ``weekday`` far enough ahead to be bookable under the default rules."""
+    day = timezone.localdate() + timedelta(days=at_least_days)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def local(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_default_timezone())
+
+
+def practitioner_data(treatment, hours):
+    data = {
+        "name": "Dr Lena Park",
+        "bio": "",
+        "treatments": [treatment.pk],
+        "position": "1",
+        "active": "on",
+        "image_alt": "",
+        "working_hours-TOTAL_FORMS": str(len(hours)),
+        "working_hours-INITIAL_FORMS": "0",
+        "working_hours-MIN_NUM_FORMS": "0",
+        "working_hours-MAX_NUM_FORMS": "1000",
+    }
+    for index, (weekday, start, end) in enumerate(hours):
+        data[f"working_hours-{index}-weekday"] = str(weekday)
+        data[f"working_hours-{index}-start_time"] = start
+        data[f"working_hours-{index}-end_time"] = end
+    return data
+
+
+def local_times(slots):
+    return [slot.local_start.time() for slot in slots]
+
+
+def test_staff_add_working_hours_with_a_lunch_break(admin_client):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    hours = [(0, "09:00", "12:00"), (0, "13:00", "17:00"), (1, "12:00", "13:00")]
+    response = admin_client.post(reverse("admin:booking_practitioner_add"), practitioner_data(treatment, hours))
+    assert response.status_code == 302
+
+    practitioner = Practitioner.objects.get(name="Dr Lena Park")
+    assert [str(wh) for wh in practitioner.working_hours.all()] == [
+        "Monday 09:00–12:00",
+        "Monday 13:00–17:00",
+        "Tuesday 12:00–13:00",
+    ]
+    monday = next_weekday(0)
+    times = local_times(free_slots(treatment=treatment, first_day=monday, last_day=monday, practitioner=practitioner))
+    assert time(9) in times and time(13) in times
+    assert not [t for t in times if time(11, 15) < t < time(13)]  # a 45-minute visit ends by 12:00
+
+
+def test_overlapping_ranges_on_one_weekday_are_refused_with_a_message(admin_client):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    hours = [(0, "09:00", "13:00"), (0, "12:00", "17:00")]
+    response = admin_client.post(reverse("admin:booking_practitioner_add"), practitioner_data(treatment, hours))
+
+    assert response.status_code == 200
+    assert "Monday 09:00–13:00 overlaps Monday 12:00–17:00." in response.content.decode()
+    assert not Practitioner.objects.filter(name="Dr Lena Park").exists()
+
+
+def test_working_hours_that_end_before_they_start_are_refused(admin_client):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    response = admin_client.post(
+        reverse("admin:booking_practitioner_add"), practitioner_data(treatment, [(2, "17:00", "09:00")])
+    )
+    assert response.status_code == 200
+    assert "The working hours must end after they start." in response.content.decode()
+    assert not Practitioner.objects.filter(name="Dr Lena Park").exists()
+
+
+def test_a_whole_clinic_closure_saved_in_admin_removes_those_free_times(admin_client):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    monday = next_weekday(0)
+    before = local_times(free_slots(treatment=treatment, first_day=monday, last_day=monday))
+    assert time(10) in before and time(11) in before
+
+    response = admin_client.post(
+        reverse("admin:booking_closure_add"),
+        {
+            "practitioner": "",
+            "starts_at_0": monday.isoformat(),
+            "starts_at_1": "10:00",
+            "ends_at_0": monday.isoformat(),
+            "ends_at_1": "12:30",
+            "reason": "Fire drill",
+        },
+    )
+    assert response.status_code == 302
+    assert Closure.objects.get(reason="Fire drill").practitioner is None
+
+    after = local_times(free_slots(treatment=treatment, first_day=monday, last_day=monday))
+    assert [t for t in after if t < time(13)] == [time(9)]  # 09:00 + visit + buffer ends at 10:00
+    assert time(13, 30) in after
+    changelist = admin_client.get(reverse("admin:booking_closure_changelist")).content.decode()
+    assert "Whole clinic" in changelist and "Fire drill" in changelist
+
+
+@pytest.fixture
+def booked():
+    """An appointment held on a weekday morning, and the treatment and practitioner it uses."""
+    treatment = Treatment.objects.get(slug="hair-loss")
+    practitioner = Practitioner.objects.get()
+    start = local(next_weekday(2), 10)
+    appointment = Appointment.objects.create(
+        reference="HELD2345",
+        treatment=treatment,
+        practitioner=practitioner,
+        starts_at=start,
+        ends_at=start + treatment.duration,
+        blocked_until=start + treatment.duration + treatment.buffer,
+        first_name="Maya",
+        last_name="Holt",
+        email="maya@example.com",
+        phone="+447700900123",
+    )
+    AppointmentEvent.objects.create(appointment=appointment, to_status=AppointmentStatus.REQUESTED)
+    return appointment
+
+
+def appointment_add_data(booked, start):
+    local_start = timezone.localtime(start)
+    return {
+        "treatment": booked.treatment.pk,
+        "practitioner": booked.practitioner.pk,
+        "starts_at_0": local_start.date().isoformat(),
+        "starts_at_1": f"{local_start:%H:%M}",
+        "status": AppointmentStatus.CONFIRMED,
+        "first_name": "Tom",
+        "last_name": "Reyes",
+        "email": "tom@example.com",
+        "phone": "+447700900456",
+        "first_visit": "on",
+        "message": "",
+        "staff_notes": "Booked by phone.",
+    }
+
+
+def test_staff_add_an_appointment_by_phone_with_its_history(admin_client, booked):
+    start = booked.blocked_until  # right after the held visit and its buffer
+    response = admin_client.post(reverse("admin:booking_appointment_add"), appointment_add_data(booked, start))
+    assert response.status_code == 302
+
+    added = Appointment.objects.get(last_name="Reyes")
+    assert len(added.reference) == 8
+    assert added.status == AppointmentStatus.CONFIRMED
+    assert added.ends_at == start + booked.treatment.duration
+    assert added.blocked_until == added.ends_at + booked.treatment.buffer
+    assert [(event.to_status, event.by.username) for event in added.events.all()] == [
+        (AppointmentStatus.CONFIRMED, "admin")
+    ]
+    changelist = admin_client.get(reverse("admin:booking_appointment_changelist")).content.decode()
+    assert added.reference in changelist and "Tom Reyes" in changelist
+    assert f"{timezone.localtime(start):%H:%M}" in changelist
+
+
+def test_staff_adding_an_overlapping_appointment_get_the_message_and_nothing_is_saved(admin_client, booked):
+    start = booked.starts_at + timedelta(minutes=30)
+    response = admin_client.post(reverse("admin:booking_appointment_add"), appointment_add_data(booked, start))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert TAKEN in html
+    assert 'value="Reyes"' in html  # what staff typed is kept
+    assert not Appointment.objects.filter(last_name="Reyes").exists()
+
+
+def change_data(appointment, start):
+    local_start = timezone.localtime(start)
+    events = list(appointment.events.all())
+    data = {
+        "treatment": appointment.treatment.pk,
+        "practitioner": appointment.practitioner.pk,
+        "starts_at_0": local_start.date().isoformat(),
+        "starts_at_1": f"{local_start:%H:%M}",
+        "staff_notes": "Moved at the patient's request.",
+        "events-TOTAL_FORMS": str(len(events)),
+        "events-INITIAL_FORMS": str(len(events)),
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "0",
+    }
+    for index, event in enumerate(events):
+        data[f"events-{index}-id"] = event.pk
+        data[f"events-{index}-appointment"] = appointment.pk
+    return data
+
+
+def test_staff_moving_an_appointment_onto_another_get_the_message_and_nothing_changes(admin_client, booked):
+    start = booked.blocked_until + timedelta(hours=2)
+    other = Appointment.objects.create(
+        reference="MOVE2345",
+        treatment=booked.treatment,
+        practitioner=booked.practitioner,
+        starts_at=start,
+        ends_at=start + booked.treatment.duration,
+        blocked_until=start + booked.treatment.duration + booked.treatment.buffer,
+        first_name="Ada",
+        last_name="Quinn",
+        email="ada@example.com",
+        phone="+447700900789",
+    )
+    url = reverse("admin:booking_appointment_change", args=[other.pk])
+
+    response = admin_client.post(url, change_data(other, booked.starts_at + timedelta(minutes=15)))
+    assert response.status_code == 200
+    assert TAKEN in response.content.decode()
+    other.refresh_from_db()
+    assert other.starts_at == start and other.staff_notes == ""
+
+    # The same form to a free time saves: the refusal above was the overlap and nothing else.
+    later = start + timedelta(hours=1)
+    assert admin_client.post(url, change_data(other, later)).status_code == 302
+    other.refresh_from_db()
+    assert other.starts_at == later
+    assert other.blocked_until == later + booked.treatment.duration + booked.treatment.buffer
+
+
+def test_a_cancelled_appointment_does_not_block_staff_from_booking_its_time(admin_client, booked):
+    Appointment.objects.filter(pk=booked.pk).update(status=AppointmentStatus.CANCELLED_BY_PATIENT)
+    response = admin_client.post(
+        reverse("admin:booking_appointment_add"), appointment_add_data(booked, booked.starts_at)
+    )
+    assert response.status_code == 302
+    assert Appointment.objects.filter(last_name="Reyes").exists()
+
+
+def test_a_clash_that_slips_past_the_form_still_gets_the_message_not_an_error_page(admin_client, booked, monkeypatch):
+    # Stands in for another booking committed between the form's check and the insert.
+    original, calls = AppointmentAdminForm.validate_unique, []
+
+    def check_too_late(form):
+        calls.append(form)
+        if len(calls) > 1:
+            original(form)
+
+    monkeypatch.setattr(AppointmentAdminForm, "validate_unique", check_too_late)
+    start = booked.starts_at + timedelta(minutes=30)
+    response = admin_client.post(reverse("admin:booking_appointment_add"), appointment_add_data(booked, start))
+
+    assert len(calls) == 2
+    assert response.status_code == 200
+    assert TAKEN in response.content.decode()
+    assert not Appointment.objects.filter(last_name="Reyes").exists()
+
+
+def test_the_database_refuses_an_overlapping_appointment_written_directly(booked):
+    with pytest.raises(IntegrityError):
+        Appointment.objects.create(
+            reference="DIRECT23",
+            treatment=booked.treatment,
+            practitioner=booked.practitioner,
+            starts_at=booked.starts_at + timedelta(minutes=5),
+            ends_at=booked.ends_at + timedelta(minutes=5),
+            blocked_until=booked.blocked_until + timedelta(minutes=5),
+            first_name="Ben",
+            last_name="Ortiz",
+            email="ben@example.com",
+            phone="+447700900321",
+        )
+
+
+def test_what_the_patient_submitted_is_read_only_and_the_history_is_shown(admin_client, booked):
+    html = admin_client.get(reverse("admin:booking_appointment_change", args=[booked.pk])).content.decode()
+    assert 'name="first_name"' not in html and 'name="email"' not in html and 'name="status"' not in html
+    assert "Maya" in html and "maya@example.com" in html
+    assert 'name="starts_at_0"' in html and 'name="staff_notes"' in html
+    assert "history" in html.lower() and "Requested" in html
+    assert 'name="events-0-note"' not in html
+
+
+def test_staff_find_an_appointment_by_phone_and_cannot_delete_it(admin_client, booked):
+    url = reverse("admin:booking_appointment_changelist")
+    assert "HELD2345" in admin_client.get(url, {"q": "+447700900123"}).content.decode()
+    assert "HELD2345" not in admin_client.get(url, {"q": "+440000000000"}).content.decode()
+    assert admin_client.get(reverse("admin:booking_appointment_delete", args=[booked.pk])).status_code == 403

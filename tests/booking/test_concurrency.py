@@ -1,0 +1,103 @@
+"""Many patients pressing "Book" for the same time at once, through real HTTP and PostgreSQL."""
+
+import http.client
+import re
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import time, timedelta
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlparse
+
+import pytest
+from django.urls import reverse
+
+from booking.availability import first_day_today, free_slots
+from booking.forms import start_format
+from booking.models import Appointment, Practitioner, Treatment, WorkingHours
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PATIENTS = 20
+
+
+@pytest.fixture
+def bookable(clinic_content):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    Practitioner.objects.update(active=False)
+    person = Practitioner.objects.create(name="Dr Only One")
+    person.treatments.add(treatment)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
+    )
+    today = first_day_today()
+    slot = free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
+    return treatment, slot.start
+
+
+def request(server, method, path, body=None, headers=None):
+    connection = http.client.HTTPConnection(server.hostname, server.port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read().decode()
+    finally:
+        connection.close()
+
+
+def prepared_form(server, details_path):
+    """One patient's session: the details page's CSRF cookie, token and one-time key."""
+    status, headers, html = request(server, "GET", details_path)
+    assert status == 200
+    cookie = SimpleCookie()
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            cookie.load(value)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    return cookie["csrftoken"].value, token
+
+
+def test_twenty_simultaneous_requests_for_one_time_make_exactly_one_appointment(live_server, bookable):
+    treatment, start = bookable
+    server = urlparse(live_server.url)
+    path = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
+    query = urlencode({"start": start_format(start), "practitioner": "any"})
+    sessions = [prepared_form(server, f"{path}?{query}") for _ in range(PATIENTS)]
+    barrier = threading.Barrier(PATIENTS)
+
+    def book(index):
+        cookie, token = sessions[index]
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "start": start_format(start),
+                "practitioner": "any",
+                "submission_key": str(uuid.uuid4()),
+                "first_name": f"Patient{index}",
+                "last_name": "Racer",
+                "email": f"patient{index}@example.com",
+                "phone": "020 7946 0000",
+                "first_visit": "yes",
+                "consent": "on",
+            }
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Referer": live_server.url + path,
+        }
+        barrier.wait()
+        return request(server, "POST", path, body=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=PATIENTS) as pool:
+        responses = list(pool.map(book, range(PATIENTS)))
+
+    statuses = sorted(status for status, _, _ in responses)
+    assert all(status < 500 for status in statuses), statuses
+    assert statuses.count(303) == 1, statuses
+    assert statuses.count(409) == PATIENTS - 1, statuses
+    for status, _, html in responses:
+        if status == 409:
+            assert "just taken" in html
+    assert Appointment.objects.filter(starts_at=start).count() == 1
+    assert Appointment.objects.count() == 1
