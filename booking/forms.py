@@ -1,6 +1,6 @@
 """Forms for the patient's booking path: the chosen time, then the patient's details."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import phonenumbers
 from crispy_forms.helper import FormHelper
@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from booking.availability import booking_window, practitioners_free_at
+from booking.availability import booking_window, first_day_today, practitioners_free_at
 from booking.models import Appointment, Practitioner
 
 ANY_PRACTITIONER = "any"
@@ -63,11 +63,13 @@ class TimeChoiceForm(forms.Form):
     )
     practitioner = forms.CharField(widget=forms.HiddenInput, max_length=20, required=False)
 
-    def __init__(self, *args, treatment, rules, now=None, **kwargs):
+    def __init__(self, *args, treatment, rules, now=None, ignore_appointment=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.treatment = treatment
         self.rules = rules
         self.now = now or timezone.now()
+        # Moving an appointment: its own current time does not count as busy.
+        self.ignore_appointment = ignore_appointment
 
     def clean_start(self):
         start = start_parse(self.cleaned_data["start"])
@@ -108,7 +110,13 @@ class TimeChoiceForm(forms.Form):
         cleaned = super().clean()
         if "start" in cleaned and "practitioner" in cleaned:
             start, practitioner = cleaned["start"], cleaned["practitioner"]
-            free = practitioners_free_at(treatment=self.treatment, start=start, practitioner=practitioner, now=self.now)
+            free = practitioners_free_at(
+                treatment=self.treatment,
+                start=start,
+                practitioner=practitioner,
+                now=self.now,
+                ignore_appointment=self.ignore_appointment,
+            )
             if not free:
                 self.add_error("start", self.not_free_error(start, practitioner))
         return cleaned
@@ -116,6 +124,8 @@ class TimeChoiceForm(forms.Form):
     def not_free_error(self, start, practitioner):
         """A time someone else now holds is "taken"; any other time was never on offer."""
         busy = Appointment.objects.active().overlapping(start, start + self.treatment.duration + self.treatment.buffer)
+        if self.ignore_appointment is not None:
+            busy = busy.exclude(pk=self.ignore_appointment.pk)
         if practitioner is not None:
             busy = busy.filter(practitioner=practitioner)
         else:
@@ -139,6 +149,22 @@ class TimeChoiceForm(forms.Form):
             practitioner = self.cleaned_data.get("practitioner")
             return str(practitioner.pk) if practitioner else ANY_PRACTITIONER
         return self.initial.get("practitioner", ANY_PRACTITIONER)
+
+
+class MoveForm(TimeChoiceForm):
+    """A new time for a patient's own appointment, under the same rules as booking it."""
+
+    def __init__(self, *args, appointment, **kwargs):
+        super().__init__(*args, treatment=appointment.treatment, ignore_appointment=appointment, **kwargs)
+        self.appointment = appointment
+
+    def clean_start(self):
+        start = super().clean_start()
+        if start == self.appointment.starts_at:
+            raise ValidationError(
+                "That is already the time of your appointment. Please choose a different time.", code="same_time"
+            )
+        return start
 
 
 class DetailsForm(TimeChoiceForm):
@@ -264,3 +290,92 @@ class DetailsForm(TimeChoiceForm):
             links += [(anchor, error) for error in bound.errors]
         links += [(None, error) for error in self.non_field_errors()]
         return links
+
+
+class WaitlistForm(forms.Form):
+    """A patient's details and the days they could come, to be told when a time frees up."""
+
+    # The same fields and checks as the booking form, so both ask and answer alike.
+    first_name = DetailsForm.base_fields["first_name"]
+    last_name = DetailsForm.base_fields["last_name"]
+    email = DetailsForm.base_fields["email"]
+    phone = DetailsForm.base_fields["phone"]
+    date_from = forms.DateField(
+        label="First day you could come",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "Enter the first day you could come.", "invalid": "Enter a date like 2026-05-31."},
+    )
+    date_to = forms.DateField(
+        label="Last day you could come",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "Enter the last day you could come.", "invalid": "Enter a date like 2026-05-31."},
+    )
+    consent = forms.BooleanField(
+        error_messages={
+            "required": "Tick the box to agree to the privacy notice, so that we can tell you when a time is free."
+        },
+    )
+
+    clean_first_name = DetailsForm.clean_first_name
+    clean_last_name = DetailsForm.clean_last_name
+    clean_phone = DetailsForm.clean_phone
+
+    def __init__(self, *args, rules, privacy_notice=None, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rules = rules
+        self.today = today or first_day_today()
+        self.last_day = self.today + timedelta(days=rules.booking_horizon_days)
+        self.fields["email"].help_text = "We email you here when a time becomes free."
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget.attrs.update(min=self.today.isoformat(), max=self.last_day.isoformat())
+        version = f" (version {privacy_notice.version})" if privacy_notice else ""
+        self.fields["consent"].label = format_html(
+            'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" rel="noopener">'
+            "privacy notice</a>{} explains (the notice opens in a new tab).",
+            privacy_url(),
+            version,
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's own <form> carries the token
+        self.helper.layout = Layout(
+            Fieldset("About you", "first_name", "last_name", "email", "phone"),
+            Fieldset("When you could come", "date_from", "date_to"),
+            "consent",
+        )
+
+    def clean_date_from(self):
+        day = self.cleaned_data["date_from"]
+        if day < self.today:
+            raise ValidationError("The first day cannot be in the past. Enter today or a later day.", code="past")
+        return self.date_within_horizon(day)
+
+    def clean_date_to(self):
+        return self.date_within_horizon(self.cleaned_data["date_to"])
+
+    def date_within_horizon(self, day):
+        if day > self.last_day:
+            raise ValidationError(
+                f"Appointments can be booked up to {self.rules.booking_horizon_days} days ahead, so choose a day "
+                f"on or before {self.last_day:%-d %B %Y}.",
+                code="too_far",
+            )
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if first and last and last < first:
+            self.add_error(
+                "date_to", ValidationError("The last day must be on or after the first day.", code="dates_reversed")
+            )
+        return cleaned
+
+    def patient(self):
+        """The patient's fields, as ``waitlist_join`` takes them."""
+        return {name: self.cleaned_data[name] for name in ("first_name", "last_name", "email", "phone")}
+
+    def error_summary(self):
+        """[(anchor, message)] in page order, for the box at the top of the page."""
+        links = [(self[name].id_for_label, error) for name in self.fields for error in self[name].errors]
+        return links + [(None, error) for error in self.non_field_errors()]

@@ -6,6 +6,7 @@ SECRET_KEY and a salt per purpose) stops anyone from forging or editing one.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
 
 from booking.models import Appointment
@@ -28,3 +29,48 @@ def appointment_from_confirmation_token(token):
     if not isinstance(reference, str):
         return None
     return Appointment.objects.select_related("treatment", "practitioner").filter(reference=reference).first()
+
+
+MANAGE_SALT = "booking.manage"
+WAITLIST_CLAIM_SALT = "booking.waitlist-claim"
+WAITLIST_CLAIM_MAX_AGE = timedelta(days=3)
+
+
+def manage_token(*, appointment):
+    """The token in every patient email: the patient's own page for this appointment.
+
+    It names the reference, which a move does not change, so an old email's link still leads
+    to the appointment as it is now.
+    """
+    return signing.dumps(appointment.reference, salt=MANAGE_SALT)
+
+
+def appointment_from_manage_token(token):
+    """The appointment, None if the link is forged or garbled; raises SignatureExpired if too old."""
+    try:
+        reference = signing.loads(token, salt=MANAGE_SALT, max_age=timedelta(days=settings.CLINIC_PATIENT_LINK_DAYS))
+    except signing.SignatureExpired:
+        raise
+    except signing.BadSignature:
+        return None
+    if not isinstance(reference, str):
+        return None
+    return Appointment.objects.select_related("treatment", "practitioner").filter(reference=reference).first()
+
+
+def waitlist_claim_token(*, entry):
+    """The link offering a freed time to a waiting patient; it names the entry and the time offered."""
+    return signing.dumps([entry.pk, entry.offered_start.isoformat()], salt=WAITLIST_CLAIM_SALT)
+
+
+def waitlist_claim_from_token(token):
+    """(entry id, offered start as ISO text), None if forged or garbled; raises SignatureExpired if too old."""
+    try:
+        value = signing.loads(token, salt=WAITLIST_CLAIM_SALT, max_age=WAITLIST_CLAIM_MAX_AGE)
+    except signing.SignatureExpired:
+        raise
+    except signing.BadSignature:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str)):
+        return None
+    return value[0], value[1]

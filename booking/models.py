@@ -208,6 +208,8 @@ class Appointment(models.Model):
     )
 
     staff_notes = models.TextField(blank=True, help_text="For staff only; the patient never sees it.")
+    # Bumped on every move, so calendar apps replace the event they already hold (iCalendar SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     # The form's one-time key: a resubmitted form finds its appointment instead of making another.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -266,3 +268,118 @@ class AppointmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+class MessageKind(models.TextChoices):
+    REQUEST_RECEIVED = "request_received", "Request received"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+    MOVED = "moved", "Moved"
+    REMINDER = "reminder", "Reminder"
+    AFTERCARE = "aftercare", "Aftercare"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time is free"
+    CLINIC_NEW_REQUEST = "clinic_new_request", "To the clinic: new request"
+    CLINIC_CANCELLED = "clinic_cancelled", "To the clinic: patient cancelled"
+    CLINIC_MOVED = "clinic_moved", "To the clinic: patient moved"
+
+
+CLINIC_KINDS = {MessageKind.CLINIC_NEW_REQUEST, MessageKind.CLINIC_CANCELLED, MessageKind.CLINIC_MOVED}
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+    OBSOLETE = "obsolete", "Not sent: no longer relevant"
+
+
+class MessageQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=MessageStatus.PENDING, send_after__lte=now)
+
+
+class Message(models.Model):
+    """One email the site owes someone: written in the same transaction as the change it reports.
+
+    Holds no address and no text: both are built when it is sent, from the appointment as it
+    is then, so erasing a patient's data leaves nothing personal here.
+    """
+
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    waitlist_entry = models.ForeignKey(
+        "booking.WaitlistEntry", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
+    # One row per thing to say: a repeated change finds the existing row instead of a second email.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    context = models.JSONField(default=dict, blank=True, help_text="What the message reports, e.g. the old time.")
+    send_after = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "email"
+        verbose_name_plural = "emails"
+        indexes = [models.Index(fields=["status", "send_after"], name="booking_message_due_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display().lower()})"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    OFFERED = "offered", "Offered a time"
+    BOOKED = "booked", "Booked"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WaitlistQuerySet(models.QuerySet):
+    def open(self, today):
+        """Entries that may still be offered a time."""
+        return self.filter(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED], date_to__gte=today)
+
+
+class WaitlistEntry(models.Model):
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="waitlist_entries")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=20, help_text="E.164.")
+    status = models.CharField(max_length=16, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
+    offered_start = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    appointment = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    consent_at = models.DateTimeField(null=True, blank=True)
+    privacy_notice = models.ForeignKey(
+        "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WaitlistQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "waitlist entry"
+        verbose_name_plural = "waitlist"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date_to__gte=models.F("date_from")),
+                name="booking_waitlistentry_dates_ordered",
+                violation_error_message="The last day must be on or after the first day.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} – {self.treatment} ({self.date_from}–{self.date_to})"

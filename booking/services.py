@@ -1,12 +1,14 @@
 """Actions on appointments. Every status change goes through ``appointment_transition``."""
 
 import secrets
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from booking.availability import practitioners_free_at
-from booking.models import Appointment, AppointmentEvent, AppointmentStatus
+from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Message, MessageKind
+from clinic.models import ClinicDetails
 
 # No 0/O or 1/I: a reference is read aloud on the phone and typed from an email.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -44,6 +46,12 @@ def reference_new():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
+def is_deadlock(error):
+    """Two inserts that clash on the exclusion constraint can each wait for the other;
+    PostgreSQL then aborts one of them (40P01). Retrying it finds the winner's row."""
+    return getattr(error.__cause__, "pgcode", None) == "40P01"
+
+
 def constraint_name(error):
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None)
@@ -63,7 +71,7 @@ def appointment_request(*, treatment, start, patient, practitioner=None, privacy
     candidates = practitioners_free_at(treatment=treatment, start=start, practitioner=practitioner)
     now = timezone.now()
     for practitioner_id in candidates:
-        for _attempt in range(5):  # a new reference if one ever collides
+        for _attempt in range(5):  # after a reference collision or a deadlock, try again
             try:
                 with transaction.atomic():
                     appointment = Appointment.objects.create(
@@ -81,7 +89,12 @@ def appointment_request(*, treatment, start, patient, practitioner=None, privacy
                     AppointmentEvent.objects.create(
                         appointment=appointment, to_status=S.REQUESTED, note="Requested online."
                     )
+                    messages_for_request(appointment=appointment)
                 return appointment
+            except OperationalError as error:
+                if is_deadlock(error):
+                    continue
+                raise
             except IntegrityError as error:
                 name = constraint_name(error)
                 if name == NO_OVERLAP:
@@ -106,4 +119,163 @@ def appointment_transition(*, appointment, to_status, by=None, note=""):
         AppointmentEvent.objects.create(
             appointment=locked, by=by, from_status=from_status, to_status=to_status, note=note
         )
+        messages_for_transition(appointment=locked, note=note)
+        if to_status not in ACTIVE and from_status in ACTIVE:
+            waitlist_notify_freed(appointment=locked)
     return locked
+
+
+class OutsideSelfServiceWindow(Exception):
+    """Too close to the visit to cancel or move online: the patient phones the clinic."""
+
+
+def self_service_open(*, appointment, now=None):
+    rules = ClinicDetails.objects.current()
+    now = now or timezone.now()
+    return appointment.starts_at - now >= timedelta(hours=rules.self_service_cutoff_hours)
+
+
+def appointment_cancel_by_patient(*, appointment, now=None):
+    if not self_service_open(appointment=appointment, now=now):
+        raise OutsideSelfServiceWindow
+    return appointment_transition(
+        appointment=appointment, to_status=S.CANCELLED_BY_PATIENT, note="Cancelled by the patient online."
+    )
+
+
+def appointment_move(*, appointment, start, practitioner=None, by=None, by_patient=True, now=None):
+    """Move an active appointment to a new free time in one transaction, or raise SlotTaken.
+
+    The new time is taken and the old one freed together; the exclusion constraint refuses a
+    clash however the race goes, and then nothing changes.
+    """
+    if by_patient and not self_service_open(appointment=appointment, now=now):
+        raise OutsideSelfServiceWindow
+    treatment = appointment.treatment
+    candidates = practitioners_free_at(
+        treatment=treatment, start=start, practitioner=practitioner, ignore_appointment=appointment
+    )
+    # Keep the same practitioner when they are free at the new time.
+    candidates.sort(key=lambda pk: pk != appointment.practitioner_id)
+    for practitioner_id in candidates:
+        for _attempt in range(3):  # again after a deadlock
+            try:
+                with transaction.atomic():
+                    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+                    if locked.status not in ACTIVE:
+                        raise TransitionNotAllowed(locked, locked.status)
+                    old_start = locked.starts_at
+                    locked.practitioner_id = practitioner_id
+                    locked.starts_at = start
+                    locked.ends_at = start + treatment.duration
+                    locked.blocked_until = start + treatment.duration + treatment.buffer
+                    locked.sequence += 1
+                    locked.save()
+                    old_local = timezone.localtime(old_start)
+                    AppointmentEvent.objects.create(
+                        appointment=locked,
+                        by=by,
+                        from_status=locked.status,
+                        to_status=locked.status,
+                        note=f"Moved {'by the patient' if by_patient else 'by staff'} from {old_local:%Y-%m-%d %H:%M}.",
+                    )
+                    messages_for_move(appointment=locked, old_start=old_start, by_patient=by_patient)
+                    waitlist_notify_freed(
+                        appointment=locked, start=old_start, practitioner_id=appointment.practitioner_id
+                    )
+                return locked
+            except OperationalError as error:
+                if is_deadlock(error):
+                    continue
+                raise
+            except IntegrityError as error:
+                if constraint_name(error) == NO_OVERLAP:
+                    break
+                raise
+    raise SlotTaken
+
+
+ACTIVE = {S.REQUESTED, S.CONFIRMED}
+K = MessageKind
+# What each new status tells the patient.
+TRANSITION_MESSAGES = {
+    S.CONFIRMED: [K.CONFIRMED],
+    S.DECLINED: [K.DECLINED],
+    S.CANCELLED_BY_PATIENT: [K.CANCELLED, K.CLINIC_CANCELLED],
+    S.CANCELLED_BY_CLINIC: [K.CANCELLED],
+    S.COMPLETED: [K.AFTERCARE],
+}
+
+
+def message_queue(*, kind, key, appointment=None, waitlist_entry=None, send_after=None, context=None):
+    """Owe an email, in the caller's transaction; the worker is told only once it commits.
+
+    The same key twice is one email: repeating a change never repeats its message.
+    """
+    from booking.tasks import message_send
+
+    send_after = send_after or timezone.now()
+    message, created = Message.objects.get_or_create(
+        dedupe_key=key,
+        defaults={
+            "kind": kind,
+            "appointment": appointment,
+            "waitlist_entry": waitlist_entry,
+            "send_after": send_after,
+            "context": context or {},
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: message_send.using(run_after=send_after).enqueue(message.pk))
+    return message
+
+
+def messages_for_request(*, appointment):
+    message_queue(kind=K.REQUEST_RECEIVED, key=f"{K.REQUEST_RECEIVED}:{appointment.pk}", appointment=appointment)
+    message_queue(kind=K.CLINIC_NEW_REQUEST, key=f"{K.CLINIC_NEW_REQUEST}:{appointment.pk}", appointment=appointment)
+
+
+def messages_for_transition(*, appointment, note=""):
+    for kind in TRANSITION_MESSAGES.get(appointment.status, []):
+        message_queue(
+            kind=kind,
+            key=f"{kind}:{appointment.pk}:{appointment.sequence}",
+            appointment=appointment,
+            context={"note": note},
+        )
+    if appointment.status == S.CONFIRMED:
+        reminder_queue(appointment=appointment)
+
+
+def reminder_queue(*, appointment):
+    """The reminder before a confirmed visit; none if that moment has already passed."""
+    rules = ClinicDetails.objects.current()
+    send_after = appointment.starts_at - timedelta(hours=rules.reminder_hours)
+    if send_after <= timezone.now():
+        return None
+    return message_queue(
+        kind=K.REMINDER,
+        key=f"{K.REMINDER}:{appointment.pk}:{appointment.sequence}",
+        appointment=appointment,
+        send_after=send_after,
+        context={"starts_at": appointment.starts_at.isoformat()},
+    )
+
+
+def messages_for_move(*, appointment, old_start, by_patient):
+    context = {"old_starts_at": old_start.isoformat()}
+    key = f"{appointment.pk}:{appointment.sequence}"
+    message_queue(kind=K.MOVED, key=f"{K.MOVED}:{key}", appointment=appointment, context=context)
+    if by_patient:
+        message_queue(kind=K.CLINIC_MOVED, key=f"{K.CLINIC_MOVED}:{key}", appointment=appointment, context=context)
+    if appointment.status == S.CONFIRMED:
+        reminder_queue(appointment=appointment)
+
+
+def waitlist_notify_freed(*, appointment, start=None, practitioner_id=None):
+    """After commit, offer the freed time to the waitlist (in the background)."""
+    from booking.tasks import waitlist_match
+
+    start = start or appointment.starts_at
+    practitioner_id = practitioner_id or appointment.practitioner_id
+    transaction.on_commit(lambda: waitlist_match.enqueue(start.isoformat(), practitioner_id))

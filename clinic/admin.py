@@ -15,7 +15,19 @@ class ClinicDetailsAdmin(admin.ModelAdmin):
     readonly_fields = ["updated_at"]
     fieldsets = [
         ("Clinic", {"fields": ["name", "address", "phone", "email", "opening_hours"]}),
-        ("Booking rules", {"fields": ["min_notice_hours", "booking_horizon_days", "slot_step_minutes"]}),
+        (
+            "Booking rules",
+            {
+                "fields": [
+                    "min_notice_hours",
+                    "booking_horizon_days",
+                    "slot_step_minutes",
+                    "self_service_cutoff_hours",
+                    "reminder_hours",
+                    "notification_email",
+                ]
+            },
+        ),
         ("Record", {"fields": ["updated_at"]}),
     ]
 

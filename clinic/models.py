@@ -26,6 +26,17 @@ class ClinicDetails(models.Model):
     slot_step_minutes = models.PositiveIntegerField(
         "slot step (minutes)", default=15, help_text="Offered start times are this far apart."
     )
+    self_service_cutoff_hours = models.PositiveIntegerField(
+        "self-service cutoff (hours)",
+        default=24,
+        help_text="Patients cannot cancel or move online closer than this to their visit; they phone instead.",
+    )
+    reminder_hours = models.PositiveIntegerField(
+        "reminder (hours before)", default=24, help_text="When the reminder email goes out before a visit."
+    )
+    notification_email = models.EmailField(
+        blank=True, help_text="Where the clinic is told of new requests, cancellations and moves."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ClinicDetailsQuerySet.as_manager()

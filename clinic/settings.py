@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    "django_tasks",
+    "django_tasks_db",
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
@@ -148,6 +150,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
+
+# Background work (emails) through Django's tasks API, stored in PostgreSQL so nothing queued
+# is lost on a crash; `manage.py db_worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Emails name the treatment only if the clinic wants them to (health data in inboxes).
+CLINIC_EMAIL_SHOW_TREATMENT = env_bool("CLINIC_EMAIL_SHOW_TREATMENT", True)
+# The site's public address, for links in emails (no trailing slash).
+CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a patient's emailed link to their appointment stays valid.
+CLINIC_PATIENT_LINK_DAYS = int(os.environ.get("CLINIC_PATIENT_LINK_DAYS", "120"))
+# Failed sends are retried with growing delays this many times before staff are needed.
+CLINIC_EMAIL_MAX_ATTEMPTS = int(os.environ.get("CLINIC_EMAIL_MAX_ATTEMPTS", "8"))
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the real site (gunicorn, DEBUG off) with the clinic's starting content.
+# `make run`: the real site (gunicorn, DEBUG off) and the background worker that sends its emails,
+# with the clinic's starting content.
 # Uses DATABASE_URL when set, otherwise an embedded PostgreSQL under var/. Ctrl-C stops all it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,19 +25,28 @@ fi
 
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  trap - INT TERM HUP EXIT
+  # One signal each: on it, the worker finishes the email it is sending, then exits.
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$started_embedded" = 1 ]; then "$PY" -m clinic.embedded_db stop || true; fi
 }
-trap cleanup INT TERM EXIT
+trap cleanup INT TERM HUP EXIT
 
 "$PY" manage.py migrate --noinput
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py ensure_admin
+# Emails whose task was lost (a crash, a worker killed mid-send) are queued again; sent ones are not.
+"$PY" manage.py messages_requeue
 
 "$PY" -m gunicorn clinic.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
   --access-logfile - --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}" &
+pids+=("$!")
+
+# The worker that sends queued emails (and retries them) from the task rows in PostgreSQL.
+# In its own process group, so Ctrl-C reaches it once, through cleanup: a second signal
+# would cut short an email it is handing to the mail server.
+setsid "$PY" manage.py db_worker --no-reload --no-startup-delay &
 pids+=("$!")
 
 echo

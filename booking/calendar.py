@@ -1,0 +1,49 @@
+"""Calendar files (.ics) for appointments, built with the icalendar library.
+
+Times are written in UTC, which every calendar app converts correctly across clock changes.
+The UID is stable for an appointment, so a move (higher SEQUENCE) or a cancellation
+(METHOD:CANCEL, SEQUENCE one higher still) updates the event the patient already has instead of
+adding another.
+"""
+
+from datetime import UTC
+
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+PRODID = "-//Mesotherapy clinic//Appointments//EN"
+
+
+def appointment_uid(*, appointment):
+    return f"appointment-{appointment.reference}@clinic-booking"
+
+
+def calendar_for(*, appointments, clinic, cancel=False):
+    """One calendar holding an event per appointment; ``cancel`` makes it a cancellation."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+    for appointment in appointments:
+        event = Event()
+        event.add("uid", appointment_uid(appointment=appointment))
+        # A cancellation is a revision too: calendar apps ignore one that is not newer than what they hold.
+        event.add("sequence", appointment.sequence + 1 if cancel else appointment.sequence)
+        event.add("dtstamp", timezone.now().astimezone(UTC))
+        event.add("dtstart", appointment.starts_at.astimezone(UTC))
+        event.add("dtend", appointment.ends_at.astimezone(UTC))
+        event.add("summary", f"Appointment at {clinic.name}")
+        if clinic.email:
+            # RFC 5546 requires an organizer on a REQUEST or a CANCEL.
+            event.add("organizer", f"mailto:{clinic.email}", parameters={"CN": clinic.name})
+        # A request the clinic has not confirmed yet is only pencilled in.
+        if cancel:
+            event.add("status", "CANCELLED")
+        else:
+            event.add("status", "CONFIRMED" if appointment.status == "confirmed" else "TENTATIVE")
+        if clinic.address:
+            event.add("location", ", ".join(line.strip() for line in clinic.address.splitlines() if line.strip()))
+        phone = f" To change it, call {clinic.phone}." if clinic.phone else ""
+        event.add("description", f"Reference {appointment.reference}.{phone}")
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,138 @@
+"""The emails the site sends: who gets them, what they say, what they attach.
+
+Built at send time from the appointment as it is then. Plain text and HTML parts, the clinic's
+details, no remote images or tracking, and the treatment named only if the clinic allows it.
+"""
+
+from datetime import datetime
+from email.mime.text import MIMEText
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.calendar import calendar_for
+from booking.links import manage_token, waitlist_claim_token
+from booking.models import AppointmentStatus, MessageKind
+from clinic.models import ClinicDetails
+
+K = MessageKind
+
+SUBJECTS = {
+    K.REQUEST_RECEIVED: "We have your appointment request ({reference})",
+    K.CONFIRMED: "Your appointment is confirmed ({reference})",
+    K.DECLINED: "We cannot offer the time you asked for ({reference})",
+    K.CANCELLED: "Your appointment is cancelled ({reference})",
+    K.MOVED: "Your appointment has moved ({reference})",
+    K.REMINDER: "Reminder: your appointment on {date}",
+    K.AFTERCARE: "After your visit: aftercare advice",
+    K.WAITLIST_OFFER: "A time has become free",
+    K.CLINIC_NEW_REQUEST: "New appointment request {reference}",
+    K.CLINIC_CANCELLED: "Patient cancelled {reference}",
+    K.CLINIC_MOVED: "Patient moved {reference}",
+}
+CALENDAR_REQUEST = {K.CONFIRMED, K.MOVED}
+CALENDAR_CANCEL = {K.CANCELLED, K.DECLINED}
+
+
+def absolute(path):
+    return f"{settings.CLINIC_SITE_URL}{path}"
+
+
+def manage_url(*, appointment):
+    return absolute(reverse("booking:manage", kwargs={"token": manage_token(appointment=appointment)}))
+
+
+def parse_time(value):
+    return timezone.localtime(datetime.fromisoformat(value)) if value else None
+
+
+def same_instant(moment, iso_text):
+    # Compared as instants: the same time written in another zone is the same time.
+    return moment is not None and bool(iso_text) and moment == datetime.fromisoformat(iso_text)
+
+
+def message_is_current(*, message):
+    """False for a message overtaken by events, e.g. a reminder for a time that has moved."""
+    appointment = message.appointment
+    starts_at = message.context.get("starts_at")
+    if message.kind == K.REMINDER:
+        return (
+            appointment.status == AppointmentStatus.CONFIRMED
+            and same_instant(appointment.starts_at, starts_at)
+            and appointment.starts_at > timezone.now()
+        )
+    if message.kind == K.CONFIRMED:
+        return appointment.status == AppointmentStatus.CONFIRMED
+    if message.kind == K.AFTERCARE:
+        return appointment.status == AppointmentStatus.COMPLETED
+    if message.kind == K.WAITLIST_OFFER:
+        entry = message.waitlist_entry
+        return entry.status == "offered" and same_instant(entry.offered_start, starts_at)
+    return True
+
+
+def recipient(*, message, clinic):
+    if message.kind in (K.CLINIC_NEW_REQUEST, K.CLINIC_CANCELLED, K.CLINIC_MOVED):
+        return clinic.notification_email or clinic.email
+    if message.waitlist_entry_id:
+        return message.waitlist_entry.email
+    return message.appointment.email
+
+
+def email_build(*, message):
+    """The EmailMultiAlternatives for a queued message, or None when there is nobody to send it to."""
+    clinic = ClinicDetails.objects.current()
+    to = recipient(message=message, clinic=clinic)
+    if not to:
+        return None
+    appointment = message.appointment
+    context = {
+        "clinic": clinic,
+        "appointment": appointment,
+        "entry": message.waitlist_entry,
+        "show_treatment": settings.CLINIC_EMAIL_SHOW_TREATMENT,
+        "note": message.context.get("note", ""),
+        "old_start": parse_time(message.context.get("old_starts_at")),
+        "site_url": settings.CLINIC_SITE_URL,
+        "book_url": absolute(reverse("booking:book")),
+        "admin_url": absolute(reverse("admin:booking_appointment_change", args=[appointment.pk]))
+        if appointment
+        else None,
+    }
+    if appointment is not None and message.kind not in (K.CLINIC_NEW_REQUEST, K.CLINIC_CANCELLED, K.CLINIC_MOVED):
+        context["manage_url"] = manage_url(appointment=appointment)
+    if message.kind == K.WAITLIST_OFFER:
+        entry = message.waitlist_entry
+        context["offered_start"] = entry.offered_start
+        context["claim_url"] = absolute(
+            reverse("booking:waitlist_claim", kwargs={"token": waitlist_claim_token(entry=entry)})
+        )
+    if appointment is not None:
+        local = timezone.localtime(appointment.starts_at)
+        subject = SUBJECTS[message.kind].format(reference=appointment.reference, date=f"{local:%A %-d %B}")
+    else:
+        subject = SUBJECTS[message.kind]
+    template = f"emails/{message.kind}"
+    email = EmailMultiAlternatives(
+        subject=f"{subject} – {clinic.name}",
+        body=render_to_string(f"{template}.txt", context),
+        to=[to],
+        reply_to=[clinic.email] if clinic.email else None,
+    )
+    email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    if message.kind in CALENDAR_REQUEST | CALENDAR_CANCEL:
+        cancel = message.kind in CALENDAR_CANCEL
+        ics = calendar_for(appointments=[appointment], clinic=clinic, cancel=cancel)
+        email.attach(calendar_attachment(ics, method="CANCEL" if cancel else "REQUEST"))
+    return email
+
+
+def calendar_attachment(ics, *, method):
+    """The .ics as a MIME part; built by hand because Django would write its charset twice."""
+    part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="appointment.ics")
+    return part
