@@ -2,8 +2,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# Management commands outside `make run` reuse the quick start's key when none is set.
+MANAGE_ENV := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key 2>/dev/null || echo quick-start-only)}" \
+	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-localhost}"
 
-.PHONY: run test lint install clean-db
+.PHONY: run serve test lint install clean-db backup restore
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +18,15 @@ install: $(VENV)/.installed
 
 run: install
 	scripts/run.sh
+
+# Production settings from the environment only, web and task worker in the foreground, e.g.
+# `set -a; . /etc/clinic/clinic.env; set +a; make serve`. Under systemd the units in
+# deploy/systemd/ run the same two commands. Migrations and collectstatic stay explicit steps
+# (docs/deploy.md). The worker has its own session, so Ctrl-C reaches it once, through the trap.
+serve: install
+	@setsid $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	$(PY) -m gunicorn -c deploy/gunicorn.conf.py
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -31,3 +43,12 @@ test: lint
 clean-db:
 	$(PY) -m clinic.embedded_db stop
 	rm -rf var/pgdata
+
+# Back up the database (DATABASE_URL, or the embedded one) to var/backups/, pg_dump custom format.
+backup: install
+	$(MANAGE_ENV) $(PY) manage.py db_backup
+
+# Restore a backup into an EMPTY database: make restore FILE=var/backups/clinic-....dump [DB=other_name]
+restore: install
+	@test -n "$(FILE)" || (echo "usage: make restore FILE=path/to/backup.dump [DB=database_name]" && exit 2)
+	$(MANAGE_ENV) $(PY) manage.py db_restore "$(FILE)" $(if $(DB),--database-name "$(DB)")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from booking.calendar import calendar_for
 from booking.links import manage_token, waitlist_claim_token
-from booking.models import AppointmentStatus, MessageKind
+from booking.models import Appointment, AppointmentStatus, MessageKind
 from clinic.models import ClinicDetails
 
 K = MessageKind
@@ -29,6 +29,7 @@ SUBJECTS = {
     K.REMINDER: "Reminder: your appointment on {date}",
     K.AFTERCARE: "After your visit: aftercare advice",
     K.WAITLIST_OFFER: "A time has become free",
+    K.COURSE_BOOKED: "Your course of treatment is booked ({reference})",
     K.CLINIC_NEW_REQUEST: "New appointment request {reference}",
     K.CLINIC_CANCELLED: "Patient cancelled {reference}",
     K.CLINIC_MOVED: "Patient moved {reference}",
@@ -71,7 +72,19 @@ def message_is_current(*, message):
     if message.kind == K.WAITLIST_OFFER:
         entry = message.waitlist_entry
         return entry.status == "offered" and same_instant(entry.offered_start, starts_at)
+    if message.kind == K.COURSE_BOOKED:
+        return course_sessions(message=message).exists()
     return True
+
+
+def course_sessions(*, message):
+    """A course email's sessions as they are now: the ones still planned, in time order."""
+    return (
+        Appointment.objects.filter(course_id=message.context.get("course_id"))
+        .active()
+        .select_related("treatment", "practitioner")
+        .order_by("starts_at", "pk")
+    )
 
 
 def recipient(*, message, clinic):
@@ -110,6 +123,10 @@ def email_build(*, message):
         context["claim_url"] = absolute(
             reverse("booking:waitlist_claim", kwargs={"token": waitlist_claim_token(entry=entry)})
         )
+    sessions = list(course_sessions(message=message)) if message.kind == K.COURSE_BOOKED else []
+    context["sessions"] = [
+        {"appointment": session, "manage_url": manage_url(appointment=session)} for session in sessions
+    ]
     if appointment is not None:
         local = timezone.localtime(appointment.starts_at)
         subject = SUBJECTS[message.kind].format(reference=appointment.reference, date=f"{local:%A %-d %B}")
@@ -123,16 +140,33 @@ def email_build(*, message):
         reply_to=[clinic.email] if clinic.email else None,
     )
     email.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    if message.kind in CALENDAR_REQUEST | CALENDAR_CANCEL:
-        cancel = message.kind in CALENDAR_CANCEL
-        ics = calendar_for(appointments=[appointment], clinic=clinic, cancel=cancel)
-        email.attach(calendar_attachment(ics, method="CANCEL" if cancel else "REQUEST"))
+    for part in calendar_attachments(message=message, clinic=clinic, sessions=sessions):
+        email.attach(part)
     return email
 
 
-def calendar_attachment(ics, *, method):
+def calendar_attachments(*, message, clinic, sessions):
+    """The .ics files a message carries: one per course session, or one for the appointment's change."""
+    if message.kind == K.COURSE_BOOKED:
+        # One file per session: calendar apps import a single-event invitation most reliably.
+        return [
+            calendar_attachment(
+                calendar_for(appointments=[session], clinic=clinic),
+                method="REQUEST",
+                filename=f"session-{number}.ics",
+            )
+            for number, session in enumerate(sessions, start=1)
+        ]
+    if message.kind in CALENDAR_REQUEST | CALENDAR_CANCEL:
+        cancel = message.kind in CALENDAR_CANCEL
+        ics = calendar_for(appointments=[message.appointment], clinic=clinic, cancel=cancel)
+        return [calendar_attachment(ics, method="CANCEL" if cancel else "REQUEST")]
+    return []
+
+
+def calendar_attachment(ics, *, method, filename="appointment.ics"):
     """The .ics as a MIME part; built by hand because Django would write its charset twice."""
     part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
     part.set_param("method", method)
-    part.add_header("Content-Disposition", "attachment", filename="appointment.ics")
+    part.add_header("Content-Disposition", "attachment", filename=filename)
     return part

@@ -1,11 +1,15 @@
 """Forms for the patient's booking path: the chosen time, then the patient's details."""
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -13,6 +17,8 @@ from django.utils.html import format_html
 
 from booking.availability import booking_window, first_day_today, practitioners_free_at
 from booking.models import Appointment, Practitioner
+
+logger = logging.getLogger(__name__)
 
 ANY_PRACTITIONER = "any"
 PHONE_REGION = "GB"
@@ -26,6 +32,11 @@ TAKEN_MESSAGE = (
 # Hidden fields have no box of their own: their errors point at the time choice or the form.
 TIME_ANCHOR = "time-choice"
 FORM_ANCHOR = "details-form"
+WAITLIST_FORM_ANCHOR = "waitlist-form"
+
+STARTED_SALT = "booking.forms.started"
+# Says neither what tripped nor how to avoid it; a person caught by mistake just sends again.
+TRY_AGAIN_MESSAGE = "Sorry, we could not accept the form this time. Please check your details and send it again."
 
 
 def start_format(start):
@@ -51,6 +62,76 @@ def privacy_url():
         return reverse("privacy")
     except NoReverseMatch:
         return "/privacy/"
+
+
+def form_started_token(at=None):
+    """The signed time a form was shown at (now, or ``at`` in seconds since the epoch), for its "started" field."""
+    return signing.Signer(salt=STARTED_SALT).sign(f"{time.time() if at is None else at:.3f}")
+
+
+def form_started_at(value):
+    """The time a "started" value says, or None when it is missing or not signed by this site."""
+    try:
+        return float(signing.Signer(salt=STARTED_SALT).unsign(str(value)))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+class WebsiteInput(forms.TextInput):
+    """A text box people never see; whatever a bot typed into it is never shown back."""
+
+    def format_value(self, value):
+        return None
+
+
+class StartedInput(forms.HiddenInput):
+    """The signed time the form was first shown. A form shown again carries its time on, so the clock never restarts."""
+
+    def format_value(self, value):
+        return value if form_started_at(value) is not None else form_started_token()
+
+
+class BotCheckForm(forms.Form):
+    """A honeypot field and a minimum fill time (``CLINIC_FORM_MIN_SECONDS``), both invisible to people.
+
+    A tripped check is a form error like any other, so nothing is stored, and its message names
+    neither check. A person caught by mistake (a browser filling every box, a very fast send)
+    keeps what they typed and only needs to send again.
+    """
+
+    # Named like a field bots love to fill; hidden from sight, from screen readers and from the Tab key.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        strip=False,
+        widget=WebsiteInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    started = forms.CharField(required=False, widget=StartedInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        reason = self.bot_reason()
+        if reason is not None:
+            logger.info("%s refused as automated: %s", type(self).__name__, reason)
+            self.add_error("started", ValidationError(TRY_AGAIN_MESSAGE, code="try_again"))
+        return cleaned
+
+    def bot_reason(self):
+        if self.data.get(self.add_prefix("website")):
+            return "honeypot filled"
+        minimum = settings.CLINIC_FORM_MIN_SECONDS
+        if minimum <= 0:
+            return None
+        started = form_started_at(self.data.get(self.add_prefix("started")))
+        if started is None:
+            return "no valid start time"
+        if time.time() - started < minimum:
+            return "sent too fast"
+        return None
+
+    def bot_fields(self):
+        """The two fields for a crispy layout: the honeypot in a wrapper hidden from sight and from screen readers."""
+        return Div("website", css_class="form-extra", aria_hidden="true"), "started"
 
 
 class TimeChoiceForm(forms.Form):
@@ -97,7 +178,8 @@ class TimeChoiceForm(forms.Form):
         if value == ANY_PRACTITIONER:
             return None
         practitioner = None
-        if value.isdigit():
+        # ASCII only: "²" and "፩" are digits to str.isdigit() but not to int().
+        if value.isascii() and value.isdigit():
             practitioner = Practitioner.objects.giving(self.treatment).filter(pk=int(value)).first()
         if practitioner is None:
             raise ValidationError(
@@ -167,7 +249,7 @@ class MoveForm(TimeChoiceForm):
         return start
 
 
-class DetailsForm(TimeChoiceForm):
+class DetailsForm(BotCheckForm, TimeChoiceForm):
     """The patient's details and consent, with the chosen time carried in hidden fields."""
 
     first_name = forms.CharField(
@@ -235,6 +317,7 @@ class DetailsForm(TimeChoiceForm):
         self.helper.disable_csrf = True  # the page's own <form> carries the token
         self.helper.layout = Layout(
             Fieldset("About you", "first_name", "last_name", "email", "phone"),
+            *self.bot_fields(),
             "first_visit",
             "message",
             "consent",
@@ -277,11 +360,11 @@ class DetailsForm(TimeChoiceForm):
         """[(anchor, message)] in page order, for the box at the top of the page."""
         links = []
         visible = [name for name, field in self.fields.items() if not field.widget.is_hidden]
-        for name in ["start", "practitioner", *visible, "submission_key"]:
+        for name in ["start", "practitioner", *visible, "submission_key", "started"]:
             bound = self[name]
             if name in ("start", "practitioner"):
                 anchor = TIME_ANCHOR
-            elif name == "submission_key":
+            elif name in ("submission_key", "started"):
                 anchor = FORM_ANCHOR
             elif isinstance(bound.field.widget, forms.RadioSelect):
                 anchor = f"{bound.auto_id}_0"
@@ -292,7 +375,7 @@ class DetailsForm(TimeChoiceForm):
         return links
 
 
-class WaitlistForm(forms.Form):
+class WaitlistForm(BotCheckForm):
     """A patient's details and the days they could come, to be told when a time frees up."""
 
     # The same fields and checks as the booking form, so both ask and answer alike.
@@ -340,6 +423,7 @@ class WaitlistForm(forms.Form):
         self.helper.disable_csrf = True  # the page's own <form> carries the token
         self.helper.layout = Layout(
             Fieldset("About you", "first_name", "last_name", "email", "phone"),
+            *self.bot_fields(),
             Fieldset("When you could come", "date_from", "date_to"),
             "consent",
         )
@@ -377,5 +461,8 @@ class WaitlistForm(forms.Form):
 
     def error_summary(self):
         """[(anchor, message)] in page order, for the box at the top of the page."""
-        links = [(self[name].id_for_label, error) for name in self.fields for error in self[name].errors]
+        links = []
+        for name in self.fields:
+            anchor = WAITLIST_FORM_ANCHOR if name == "started" else self[name].id_for_label
+            links += [(anchor, error) for error in self[name].errors]
         return links + [(None, error) for error in self.non_field_errors()]

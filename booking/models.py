@@ -106,6 +106,14 @@ class Practitioner(WebImage):
     treatments = models.ManyToManyField(Treatment, related_name="practitioners", blank=True)
     position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
     active = models.BooleanField(default=True, help_text="Only active practitioners can be booked.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="practitioner",
+        help_text="The staff login of this practitioner: in the Practitioners group they see their own agenda.",
+    )
 
     objects = PractitionerQuerySet.as_manager()
 
@@ -179,6 +187,42 @@ class Closure(models.Model):
         return f"{who}: {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
 
 
+class Course(models.Model):
+    """A course of sessions planned by staff from a confirmed appointment (mesotherapy takes about ten)."""
+
+    first_appointment = models.ForeignKey(
+        "booking.Appointment", on_delete=models.PROTECT, related_name="+", help_text="The visit the course starts from."
+    )
+    sessions = models.PositiveIntegerField(help_text="How many sessions in all, the first visit included.")
+    interval_weeks = models.PositiveIntegerField(default=1, help_text="Weeks between sessions.")
+    weekday = models.IntegerField(choices=Weekday.choices, help_text="Preferred weekday.")
+    preferred_time = models.TimeField(help_text="Preferred start, clinic time.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "course of treatment"
+        verbose_name_plural = "courses of treatment"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sessions__gte=2, sessions__lte=30),
+                name="booking_course_sessions_range",
+                violation_error_message="A course has between 2 and 30 sessions.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(interval_weeks__gte=1, interval_weeks__lte=12),
+                name="booking_course_interval_range",
+                violation_error_message="Sessions are 1 to 12 weeks apart.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Course of {self.sessions} from {self.first_appointment.reference}"
+
+
 class AppointmentQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -208,6 +252,9 @@ class Appointment(models.Model):
     )
 
     staff_notes = models.TextField(blank=True, help_text="For staff only; the patient never sees it.")
+    course = models.ForeignKey(
+        "booking.Course", on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
     # Bumped on every move, so calendar apps replace the event they already hold (iCalendar SEQUENCE).
     sequence = models.PositiveIntegerField(default=0, editable=False)
     # The form's one-time key: a resubmitted form finds its appointment instead of making another.
@@ -221,6 +268,7 @@ class Appointment(models.Model):
         ordering = ["-created_at"]
         verbose_name = "appointment"
         verbose_name_plural = "appointments"
+        permissions = [("export_appointment", "Can export appointments to CSV")]
         constraints = [
             ExclusionConstraint(
                 name="booking_appointment_no_overlap",
@@ -279,6 +327,7 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     AFTERCARE = "aftercare", "Aftercare"
     WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time is free"
+    COURSE_BOOKED = "course_booked", "Course of sessions booked"
     CLINIC_NEW_REQUEST = "clinic_new_request", "To the clinic: new request"
     CLINIC_CANCELLED = "clinic_cancelled", "To the clinic: patient cancelled"
     CLINIC_MOVED = "clinic_moved", "To the clinic: patient moved"

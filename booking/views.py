@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -44,6 +45,7 @@ from booking.services import (
     self_service_open,
 )
 from clinic.models import ClinicDetails, PrivacyNotice
+from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
 PERIOD_DAYS = 14  # free times shown per page
 PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
@@ -72,7 +74,8 @@ def book(request):
     slug = request.GET.get("treatment", "")
     if not slug:
         return render(request, "booking/book.html", {"treatments": treatments})
-    treatment = treatments.filter(slug=slug[:120]).first()
+    # Anything but a slug names no treatment (and a NUL byte would not even reach PostgreSQL).
+    treatment = treatments.filter(slug=slug[:120]).first() if slug_re.match(slug) else None
     if treatment is None:
         return render(request, "booking/book.html", {"treatments": treatments, "unknown_treatment": True}, status=404)
     return redirect("booking:times", treatment_slug=treatment.slug)
@@ -147,6 +150,7 @@ def time_choices(slots):
 
 @sensitive_post_parameters(*PATIENT_FIELDS)
 @require_http_methods(["GET", "POST"])
+@ratelimit_posts("booking")
 def details(request, treatment_slug):
     """Step 3: the patient's details for the chosen time; a valid POST requests the appointment."""
     treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
@@ -180,6 +184,10 @@ def details(request, treatment_slug):
         return confirmation_redirect(earlier)
     if form.is_valid():
         data = form.cleaned_data
+        # Counted only for a form that would book: each booking emails this address.
+        limited = ratelimit_hit(scope="booking", kind="email", value=email_key(data["email"]))
+        if limited is not None:
+            return ratelimit_response(request, limited=limited)
         try:
             appointment = appointment_request(
                 treatment=treatment,
@@ -339,6 +347,14 @@ def refusal_page(request, *, appointment, token, rules, reason):
     return render(request, "booking/manage_refused.html", context, status=403 if reason == "cutoff" else 409)
 
 
+def self_service_limited(request, *, appointment):
+    """The 429 page once one appointment has had too many cancel or move attempts, from any address; else None."""
+    if request.method != "POST":
+        return None
+    limited = ratelimit_hit(scope="self_service", kind="appointment", value=appointment.pk)
+    return None if limited is None else ratelimit_response(request, limited=limited)
+
+
 def self_service_refusal(request, *, appointment, token, rules):
     """The refusal page if this appointment cannot be cancelled or moved online now, else None."""
     if not appointment.is_active:
@@ -367,9 +383,13 @@ def manage(request, appointment, token):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimit_posts("self_service")
 @patient_link
 def manage_cancel(request, appointment, token):
     """GET asks "are you sure?"; only the POST from that page cancels, so a mail scanner opening links cannot."""
+    limited = self_service_limited(request, appointment=appointment)
+    if limited is not None:
+        return limited
     rules = ClinicDetails.objects.current()
     refused = self_service_refusal(request, appointment=appointment, token=token, rules=rules)
     if refused is not None:
@@ -393,9 +413,13 @@ def manage_cancel(request, appointment, token):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimit_posts("self_service")
 @patient_link
 def manage_move(request, appointment, token):
     """GET shows the free times to move to; a POST of one of them moves the appointment in one transaction."""
+    limited = self_service_limited(request, appointment=appointment)
+    if limited is not None:
+        return limited
     rules = ClinicDetails.objects.current()
     refused = self_service_refusal(request, appointment=appointment, token=token, rules=rules)
     if refused is not None:

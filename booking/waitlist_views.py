@@ -16,12 +16,14 @@ from booking.models import Treatment, WaitlistEntry
 from booking.services import SlotTaken
 from booking.views import HttpResponseSeeOther, confirmation_redirect
 from clinic.models import ClinicDetails, PrivacyNotice
+from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
 PATIENT_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
 @sensitive_post_parameters(*PATIENT_FIELDS)
 @require_http_methods(["GET", "POST"])
+@ratelimit_posts("waitlist")
 def waitlist_join(request, treatment_slug):
     treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
     rules = ClinicDetails.objects.current()
@@ -36,6 +38,10 @@ def waitlist_join(request, treatment_slug):
     form = WaitlistForm(request.POST, rules=rules, privacy_notice=notice)
     if not form.is_valid():
         return join_page(request, treatment=treatment, form=form, status=400)
+    # Each place on the waitlist may email this address: counted per mailbox as well as per client.
+    limited = ratelimit_hit(scope="waitlist", kind="email", value=email_key(form.cleaned_data["email"]))
+    if limited is not None:
+        return ratelimit_response(request, limited=limited)
     waitlist.waitlist_join(
         treatment=treatment,
         date_from=form.cleaned_data["date_from"],
@@ -63,6 +69,7 @@ CLAIM_PROBLEMS = {
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimit_posts("waitlist_claim")
 def waitlist_claim(request, token):
     """The emailed offer of a freed time. Opening it changes nothing; only the button books."""
     try:
@@ -84,6 +91,9 @@ def waitlist_claim(request, token):
             return claim_problem(request, state, entry=entry, start=start)
         return render(request, "booking/waitlist_claim.html", {"entry": entry, "start": start})
 
+    limited = ratelimit_hit(scope="waitlist_claim", kind="waitlist_entry", value=entry.pk)
+    if limited is not None:
+        return ratelimit_response(request, limited=limited)
     try:
         appointment = waitlist.waitlist_claim(entry=entry, start=start)
     except waitlist.OfferClosed as closed:

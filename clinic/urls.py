@@ -4,6 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from booking import agenda
 from clinic import views
 from clinic.sitemaps import SITEMAPS
 
@@ -14,8 +15,11 @@ urlpatterns = [
     path("faq/", include("faq.urls")),
     path("", include("booking.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # Before the admin's own URLs, whose catch-all would otherwise answer this address.
+    path("admin/booking/agenda/", admin.site.admin_view(agenda.agenda), name="booking_agenda"),
     path("admin/", admin.site.urls),
     # Staff-uploaded images. Behind nginx in production these are served by nginx (docs/deploy.md).
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

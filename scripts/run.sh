@@ -16,6 +16,14 @@ if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
   export DJANGO_SECRET_KEY
 fi
 PORT="${PORT:-8000}"
+# The quick start signs in with a password only; production requires a code from an
+# authenticator app as well (enrol with `manage.py otp_enroll USERNAME`). Only when unset.
+two_factor_off_warning=""
+if [ -z "${CLINIC_ADMIN_2FA:-}" ]; then
+  export CLINIC_ADMIN_2FA=off
+  two_factor_off_warning="WARNING: two-factor login for the admin is OFF for this quick start. Before real use, enrol staff with 'manage.py otp_enroll USERNAME' and set CLINIC_ADMIN_2FA=on."
+  echo "$two_factor_off_warning" >&2
+fi
 
 started_embedded=0
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -34,13 +42,15 @@ cleanup() {
 trap cleanup INT TERM HUP EXIT
 
 "$PY" manage.py migrate --noinput
+# The shared cache and the forms' rate counters live in PostgreSQL tables unless REDIS_URL is set.
+"$PY" manage.py createcachetable
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py ensure_admin
 # Emails whose task was lost (a crash, a worker killed mid-send) are queued again; sent ones are not.
 "$PY" manage.py messages_requeue
 
-"$PY" -m gunicorn clinic.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
-  --access-logfile - --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}" &
+"$PY" -m gunicorn -c deploy/gunicorn.conf.py clinic.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
+  --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}" &
 pids+=("$!")
 
 # The worker that sends queued emails (and retries them) from the task rows in PostgreSQL.
@@ -51,5 +61,6 @@ pids+=("$!")
 
 echo
 echo "The clinic site is at http://127.0.0.1:$PORT/  (admin: http://127.0.0.1:$PORT/admin/)"
+if [ -n "$two_factor_off_warning" ]; then echo "$two_factor_off_warning" >&2; fi
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}"

@@ -61,6 +61,8 @@ SEED_MIGRATIONS = [
     ("booking.migrations.0002_seed_treatments", "seed_treatments"),
     ("clinic.migrations.0004_first_privacy_notice", "publish_first_notice"),
     ("booking.migrations.0004_starting_practitioner", "create_practitioner"),
+    ("faq.migrations.0003_content_editors_group", "create_group"),
+    ("booking.migrations.0007_staff_groups", "groups_create"),
 ]
 
 
@@ -71,3 +73,12 @@ def clinic_content(transactional_db):
 
     for module, function in SEED_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _bot_checks_and_rate_limits_off(settings):
+    """Tests send forms instantly and many times from one address, so by default the minimum fill time
+    and the rate limits are off; tests/booking/test_bot_checks.py and tests/clinic/test_ratelimit.py
+    turn them on. The honeypot stays on everywhere."""
+    settings.CLINIC_FORM_MIN_SECONDS = 0
+    settings.CLINIC_RATELIMIT_ENABLED = False

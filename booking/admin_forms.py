@@ -1,0 +1,112 @@
+"""Forms for reception's work in the admin: a reason the patient reads, and booking by phone."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from booking.forms import ANY_PRACTITIONER, DetailsForm
+from booking.models import Practitioner, Treatment
+
+
+class ReasonForm(forms.Form):
+    """Why the clinic declines or cancels: the patient reads it in their email."""
+
+    reason = forms.CharField(
+        label="Reason (the patient reads this)",
+        max_length=1000,
+        help_text="Written to the patient in the email, e.g. 'The practitioner is away that day.' At most 1000 "
+        "characters.",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        error_messages={
+            "required": "Write the reason: the patient reads it in the email.",
+            "max_length": "Keep the reason to 1000 characters or fewer.",
+        },
+    )
+
+
+class PhoneBookingChoiceForm(forms.Form):
+    """Step 1 of a phone booking: the treatment, who gives it, and from which day to show free times."""
+
+    treatment = forms.ModelChoiceField(
+        queryset=Treatment.objects.active(),
+        empty_label="Choose a treatment",
+        error_messages={
+            "required": "Choose the treatment the patient wants.",
+            "invalid_choice": "Choose a treatment from the list.",
+        },
+    )
+    practitioner = forms.ChoiceField(label="Practitioner", required=False)
+    start_day = forms.DateField(
+        label="Free times from",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Leave empty for today.",
+        error_messages={"invalid": "Enter a date like 2026-05-31."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].choices = [(ANY_PRACTITIONER, "Anyone free")] + [
+            (str(p.pk), p.name) for p in Practitioner.objects.active()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        treatment, value = cleaned.get("treatment"), cleaned.get("practitioner") or ANY_PRACTITIONER
+        cleaned["practitioner"] = None
+        if treatment and value != ANY_PRACTITIONER:
+            practitioner = Practitioner.objects.giving(treatment).filter(pk=int(value)).first()
+            if practitioner is None:
+                self.add_error(
+                    "practitioner",
+                    ValidationError(f"That practitioner does not give {treatment.name}.", code="invalid_practitioner"),
+                )
+            cleaned["practitioner"] = practitioner
+        return cleaned
+
+    def practitioner_value(self):
+        practitioner = self.cleaned_data.get("practitioner")
+        return str(practitioner.pk) if practitioner else ANY_PRACTITIONER
+
+
+class PhoneBookingForm(DetailsForm):
+    """The patient's details as the public form takes them, and the time, under the same rules.
+
+    On the phone the patient cannot tick the consent box: staff record that they told the
+    patient about the privacy notice instead.
+    """
+
+    told_privacy = forms.BooleanField(
+        error_messages={"required": "Tick the box once you have told the patient about the privacy notice."},
+    )
+
+    STAFF_WORDING = {
+        "first_name": ("First name", "Enter the patient's first name."),
+        "last_name": ("Last name", "Enter the patient's last name."),
+        "email": ("Email address", "Enter the patient's email address."),
+        "phone": ("Phone number", "Enter the patient's phone number."),
+    }
+
+    def __init__(self, *args, privacy_notice=None, **kwargs):
+        super().__init__(*args, privacy_notice=privacy_notice, **kwargs)
+        del self.fields["consent"]
+        for name in ("website", "started"):  # the public form's bot checks; staff are signed in
+            self.fields.pop(name, None)
+        self.helper = None  # rendered in the admin's own look, not with crispy-forms
+        for name, (label, required) in self.STAFF_WORDING.items():
+            self.fields[name].label = label
+            self.fields[name].error_messages["required"] = required
+        self.fields["email"].help_text = "The patient's emails (request received, confirmation) go here."
+        self.fields["phone"].help_text = "As the patient says it: 020 7946 0000, 07700 900123 or +33 …"
+        self.fields["message"].label = "Note from the patient (optional)"
+        self.fields["message"].help_text = "Anything the patient wants the clinic to know. At most 2000 characters."
+        self.fields["first_visit"].label = "First visit to the clinic?"
+        self.fields["first_visit"].choices = [("yes", "Yes, first visit"), ("no", "No, has been before")]
+        self.fields["first_visit"].error_messages["required"] = "Say whether this is the patient's first visit."
+        version = f" (version {privacy_notice.version})" if privacy_notice else ""
+        self.fields["told_privacy"].label = (
+            f"I told the patient how the clinic keeps and uses their details, as its privacy notice{version} "
+            "explains, and they agreed."
+        )
+
+    def bot_reason(self):
+        return None  # a signed-in member of staff, typing while on the phone, is no bot

@@ -1,0 +1,274 @@
+"""The staff groups: each can do its part of the work in the admin, and gets a 403 elsewhere."""
+
+import importlib
+import re
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from django.utils import timezone
+
+from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment
+from faq.models import Question
+
+pytestmark = pytest.mark.django_db
+
+AGENDA = "/admin/booking/agenda/"
+PASSWORD = "a long staff password"
+
+# Written out here, not read from the migration, so a wrong list there fails these tests.
+RECEPTION = {
+    "booking.view_appointment",
+    "booking.add_appointment",
+    "booking.change_appointment",
+    "booking.export_appointment",
+    "booking.view_appointmentevent",
+    "booking.view_course",
+    "booking.add_course",
+    "booking.change_course",
+    "booking.view_waitlistentry",
+    "booking.change_waitlistentry",
+    "booking.view_message",
+    "booking.view_practitioner",
+    "booking.view_workinghours",
+    "booking.view_closure",
+    "booking.view_treatment",
+}
+PRACTITIONERS = {
+    "booking.view_appointment",
+    "booking.change_appointment",
+    "booking.view_closure",
+    "booking.view_workinghours",
+    "booking.view_practitioner",
+    "booking.view_treatment",
+}
+CONTENT_EDITORS = {
+    *(f"faq.{action}_{model}" for model in ("category", "question") for action in ("add", "change", "delete", "view")),
+    "booking.view_treatment",
+    "booking.change_treatment",
+}
+
+
+def group_permissions(name):
+    group = Group.objects.get(name=name)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+def member(group, username):
+    user = User.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def treatment():
+    return Treatment.objects.create(
+        name="Skin boost", slug="skin-boost", summary="s", description="d", duration_minutes=45, buffer_minutes=15
+    )
+
+
+@pytest.fixture
+def practitioners(treatment):
+    """Two practitioners with one appointment each tomorrow at 10:00."""
+    day = timezone.localdate() + timedelta(days=1)
+    start = datetime.combine(day, time(10), tzinfo=timezone.get_default_timezone())
+    people = []
+    for name, reference in [("Dr Ada Moss", "ADAREF"), ("Dr Ben Oyelaran", "BENREF")]:
+        person = Practitioner.objects.create(name=name)
+        Appointment.objects.create(
+            reference=reference,
+            treatment=treatment,
+            practitioner=person,
+            starts_at=start,
+            ends_at=start + treatment.duration,
+            blocked_until=start + treatment.duration + treatment.buffer,
+            status=AppointmentStatus.CONFIRMED,
+            first_name="Maria",
+            last_name=name.split()[-1],
+            email="maria@example.com",
+            phone="+447700900123",
+        )
+        people.append(person)
+    return people
+
+
+@pytest.fixture
+def editor_client(client):
+    client.force_login(member("Content editors", "editor"))
+    return client
+
+
+@pytest.fixture
+def reception_client(client):
+    client.force_login(member("Reception", "reception"))
+    return client
+
+
+@pytest.fixture
+def practitioner_client(client, practitioners):
+    ada = practitioners[0]
+    ada.user = member("Practitioners", "ada")
+    ada.save()
+    client.force_login(ada.user)
+    return client
+
+
+def action_names(response):
+    return [name for name, _ in response.context["action_form"].fields["action"].choices if name]
+
+
+def export_action(response):
+    return next((name for name in action_names(response) if "export" in name), None)
+
+
+# The groups as the migration leaves them.
+
+
+def test_each_group_has_exactly_its_permissions():
+    assert group_permissions("Reception") == RECEPTION
+    assert group_permissions("Practitioners") == PRACTITIONERS
+    assert group_permissions("Content editors") == CONTENT_EDITORS
+
+
+def test_running_the_group_migration_again_changes_nothing():
+    migration = importlib.import_module("booking.migrations.0007_staff_groups")
+    before = {name: group_permissions(name) for name in ("Reception", "Practitioners", "Content editors")}
+
+    migration.groups_create(apps, None)
+    migration.groups_create(apps, None)
+
+    assert Group.objects.filter(name__in=before).count() == 3
+    assert {name: group_permissions(name) for name in before} == before
+
+
+def test_no_group_may_touch_site_settings_users_or_the_privacy_notice():
+    for name in ("Reception", "Practitioners", "Content editors"):
+        granted = group_permissions(name)
+        assert not {p for p in granted if p.startswith(("clinic.", "auth.", "admin."))}, name
+        assert not {p for p in granted if p.startswith("booking.delete_")}, name
+
+
+# Content editors: the FAQ and the treatments' texts.
+
+
+@pytest.mark.parametrize(
+    "url_name", ["admin:booking_appointment_changelist", "booking_agenda", "admin:booking_treatment_add"]
+)
+def test_content_editor_gets_403_on_appointments_the_agenda_and_adding_treatments(editor_client, url_name):
+    assert editor_client.get(reverse(url_name)).status_code == 403
+
+
+def test_content_editor_can_edit_a_treatments_text_and_the_faq(editor_client):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    response = editor_client.get(reverse("admin:booking_treatment_change", args=[treatment.pk]))
+    assert response.status_code == 200
+    assert re.search(r'<textarea name="description"', response.content.decode())  # editable, not read-only
+
+    question = Question.objects.get(slug="procedure")
+    assert editor_client.get(reverse("admin:faq_question_change", args=[question.pk])).status_code == 200
+
+
+# Practitioners: their own agenda and appointments; no export.
+
+
+def test_practitioner_sees_only_their_own_agenda_even_when_asking_for_another(practitioner_client, practitioners):
+    ada, ben = practitioners
+    day = (timezone.localdate() + timedelta(days=1)).isoformat()
+
+    response = practitioner_client.get(AGENDA, {"date": day, "practitioner": ben.pk})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "ADAREF" in html and "BENREF" not in html
+    assert "Your agenda: Dr Ada Moss." in html
+    assert 'name="practitioner"' not in html  # no choice offered
+
+
+def test_practitioner_sees_only_their_own_appointments_in_the_list(practitioner_client):
+    response = practitioner_client.get(reverse("admin:booking_appointment_changelist"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "ADAREF" in html
+    assert "BENREF" not in html
+
+
+def test_practitioner_is_offered_no_export_and_cannot_run_it(practitioner_client):
+    url = reverse("admin:booking_appointment_changelist")
+    response = practitioner_client.get(url)
+
+    assert not User.objects.get(username="ada").has_perm("booking.export_appointment")
+    assert export_action(response) is None
+    ids = [a.pk for a in Appointment.objects.filter(reference="ADAREF")]
+    posted = practitioner_client.post(url, {"action": "export_csv", "_selected_action": ids})
+    assert posted.status_code in (200, 302, 403)
+    assert "text/csv" not in posted.get("Content-Type", "")
+    assert practitioner_client.get(reverse("admin:booking_appointment_export")).status_code == 403
+
+
+def test_practitioner_in_the_group_but_not_linked_sees_nobodys_agenda(client, practitioners):
+    client.force_login(member("Practitioners", "unlinked"))
+
+    html = client.get(AGENDA).content.decode()
+
+    assert "Your login is not linked to a practitioner" in html
+    assert "ADAREF" not in html and "BENREF" not in html and "<table" not in html.split('id="content-main"')[1]
+
+
+def test_practitioner_cannot_add_appointments(practitioner_client):
+    assert practitioner_client.get(reverse("admin:booking_appointment_add")).status_code == 403
+
+
+# Reception: appointments, waitlist, agenda and export; no site settings.
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:booking_appointment_changelist",
+        "admin:booking_appointment_add",
+        "admin:booking_waitlistentry_changelist",
+        "booking_agenda",
+    ],
+)
+def test_reception_opens_appointments_the_waitlist_and_the_agenda(reception_client, practitioners, url_name):
+    assert reception_client.get(reverse(url_name)).status_code == 200
+
+
+def test_reception_sees_everyones_agenda(reception_client, practitioners):
+    day = (timezone.localdate() + timedelta(days=1)).isoformat()
+    html = reception_client.get(AGENDA, {"date": day}).content.decode()
+    assert "ADAREF" in html and "BENREF" in html
+
+
+def test_reception_can_export_the_appointment_list(reception_client, practitioners):
+    url = reverse("admin:booking_appointment_changelist")
+    response = reception_client.get(url)
+
+    assert User.objects.get(username="reception").has_perm("booking.export_appointment")
+    action = export_action(response)
+    assert action is not None, f"no export action among {action_names(response)}"
+    exported = reception_client.post(
+        url, {"action": action, "_selected_action": [a.pk for a in Appointment.objects.all()]}
+    )
+    assert exported.status_code == 200
+    assert "text/csv" in exported["Content-Type"]
+    whole_list = reception_client.get(reverse("admin:booking_appointment_export"))
+    assert whole_list.status_code == 200
+    assert "text/csv" in whole_list["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:clinic_clinicdetails_changelist",
+        "admin:clinic_privacynotice_add",
+        "admin:auth_user_changelist",
+        "admin:auth_group_changelist",
+        "admin:faq_question_changelist",
+    ],
+)
+def test_reception_gets_403_on_site_settings_users_and_the_faq(reception_client, url_name):
+    assert reception_client.get(reverse(url_name)).status_code == 403
