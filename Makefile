@@ -14,7 +14,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The Nu Html Checker (vnu-jar) the HTML test runs, from package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	scripts/run.sh
@@ -37,6 +42,9 @@ test: lint
 		$(PY) manage.py check
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-secret-key} DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-localhost} \
 		$(PY) manage.py makemigrations --check --dry-run
+	# Tests that start real gunicorn processes serve hashed static files from the manifest.
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-secret-key} DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-localhost} \
+		$(PY) manage.py collectstatic --noinput -v0
 	$(PY) -m pytest
 
 # Stops the embedded PostgreSQL (used when DATABASE_URL is unset) and deletes its data.
