@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MANAGE_ENV := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key 2>/dev/null || echo quick-start-only)}" \
 	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-localhost}"
 
-.PHONY: run serve test lint install clean-db backup restore
+.PHONY: run serve test lint install clean-db backup restore bench audit
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,12 @@ backup: install
 restore: install
 	@test -n "$(FILE)" || (echo "usage: make restore FILE=path/to/backup.dump [DB=database_name]" && exit 2)
 	$(MANAGE_ENV) $(PY) manage.py db_restore "$(FILE)" $(if $(DB),--database-name "$(DB)")
+
+# The site under load against its own ceiling (docs/benchmarks.md): a scratch database on the
+# server of DATABASE_URL (or the embedded one), dropped afterwards; wrk from Debian's packages.
+bench: install
+	$(PY) bench/run.py
+
+# Lighthouse (mobile) on home, FAQ and /book/, against gunicorn on a scratch database.
+audit: install
+	$(PY) bench/audit.py

@@ -19,6 +19,7 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -26,6 +27,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 
 from booking.admin_forms import PhoneBookingChoiceForm, PhoneBookingForm, ReasonForm
 from booking.availability import first_day_today, free_slots, practitioners_free_at, slots_by_day
@@ -42,6 +44,7 @@ from booking.models import (
     WaitlistStatus,
     WorkingHours,
 )
+from booking.privacy import patient_appointments, patient_erase, patient_export, patient_waitlist_entries
 from booking.services import (
     ALLOWED_TRANSITIONS,
     NO_OVERLAP,
@@ -53,11 +56,12 @@ from booking.services import (
     constraint_name,
     reference_new,
 )
+from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(admin.ModelAdmin):
+class TreatmentAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["name", "duration_minutes", "buffer_minutes", "position", "active"]
     list_editable = ["position", "active"]
     list_filter = ["active"]
@@ -642,7 +646,17 @@ class AppointmentAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("book/", view(self.phone_booking_view), name="booking_appointment_book"),
+            # The patient's details arrive in these POSTs: error reports show them masked.
+            path(
+                "book/",
+                view(sensitive_post_parameters(*PHONE_BOOKING_FIELDS)(self.phone_booking_view)),
+                name="booking_appointment_book",
+            ),
+            path(
+                "patient-data/",
+                view(sensitive_post_parameters("email")(self.patient_data_view)),
+                name="booking_appointment_patient_data",
+            ),
             path("export/", view(self.export_view), name="booking_appointment_export"),
             path(
                 "<path:object_id>/status/<slug:action_name>/",
@@ -764,6 +778,52 @@ class AppointmentAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/booking/appointment/phone_booking.html", context, status=status)
 
+    def patient_data_view(self, request):
+        """Export or erase everything held about one patient, found by email. Both are logged in the history."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        if not request.user.has_perm("booking.manage_patient_data"):
+            raise PermissionDenied
+        form = PatientDataForm(request.POST if request.method == "POST" else None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Patient data: export or erase",
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media,
+        }
+        if request.method == "GET":
+            return TemplateResponse(request, "admin/booking/patient_data.html", context)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/booking/patient_data.html", context, status=400)
+        email = form.cleaned_data["email"]
+        appointments = patient_appointments(email).select_related("treatment").order_by("starts_at", "pk")
+        entries = patient_waitlist_entries(email).select_related("treatment").order_by("created_at", "pk")
+        if not appointments.exists() and not entries.exists():
+            form.add_error("email", ValidationError(PATIENT_NOT_FOUND, code="not_found"))
+            return TemplateResponse(request, "admin/booking/patient_data.html", context, status=404)
+        action = form.cleaned_data["action"]
+        if action == "export":
+            data = patient_export(email=email, by=request.user)
+            response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+            # No address in the file name: it ends up in download lists and browser history.
+            filename = f"patient-data-{timezone.localdate():%Y-%m-%d}.json"
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Cache-Control"] = "no-store"
+            return response
+        if action == "erase" and form.cleaned_data["confirm"]:
+            erasure = patient_erase(email=email, by=request.user)
+            done = (
+                f"Personal data erased from {erasure.appointments} appointment{pluralize(erasure.appointments)} "
+                f"and {erasure.waitlist_entries} waitlist entr{pluralize(erasure.waitlist_entries, 'y,ies')}"
+            )
+            if erasure.cancelled:
+                done += f"; {erasure.cancelled} future visit{pluralize(erasure.cancelled)} cancelled"
+            self.message_user(request, f"{done}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:booking_appointment_patient_data"))
+        context.update({"email": email, "appointments": appointments, "entries": entries, "now": timezone.now()})
+        return TemplateResponse(request, "admin/booking/patient_data_erase.html", context)
+
     def phone_booking_save(self, request, form, treatment, notice):
         with transaction.atomic():
             appointment = appointment_request(
@@ -779,6 +839,17 @@ class AppointmentAdmin(admin.ModelAdmin):
                 by=request.user, note=f"Booked by phone by {staff_name(request.user)}."
             )
         return appointment
+
+
+PATIENT_NOT_FOUND = "Nothing is held under this email address (no appointment, no waitlist entry)."
+
+
+class PatientDataForm(forms.Form):
+    email = forms.EmailField(
+        label="Patient's email address", max_length=254, help_text="As the patient gave it when booking."
+    )
+    action = forms.ChoiceField(choices=[("export", "Export"), ("erase", "Erase")], widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 PHONE_BOOKING_DAYS = 14

@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from booking.availability_core import free_starts, merge_starts
-from booking.models import Appointment, Closure, Practitioner
-from clinic.models import ClinicDetails
+from booking.models import Appointment, Closure, Practitioner, WorkingHours
+from clinic.cache import clinic_details
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,23 @@ def free_slots(*, treatment, first_day, last_day, practitioner=None, now=None, r
     """Free start times between two local days (inclusive), for one practitioner or any.
 
     ``ignore_appointment`` leaves one appointment's own time out of the busy times, for moving it.
-    Five queries at most, whatever the number of days, practitioners or appointments.
+    Two queries (hours, then closures and appointments together), three when ``rules`` is not given
+    and the clinic's details are not in the cache; whatever the number of days, practitioners or
+    appointments.
     """
     now = now or timezone.now()
-    rules = rules or ClinicDetails.objects.current()
+    rules = rules or clinic_details()
     tz = timezone.get_default_timezone()
     not_before, not_after = booking_window(rules=rules, now=now)
 
-    practitioners = Practitioner.objects.giving(treatment).prefetch_related("working_hours")
+    # The practitioners come with their hours: one without any hours has no free time anyway.
+    giving = Practitioner.objects.giving(treatment)
     if practitioner is not None:
-        practitioners = practitioners.filter(pk=practitioner.pk)
-    practitioners = list(practitioners)
+        giving = giving.filter(pk=practitioner.pk)
+    hours_by_practitioner = {}
+    for wh in WorkingHours.objects.filter(practitioner__in=giving).select_related("practitioner"):
+        hours_by_practitioner.setdefault(wh.practitioner, []).append(wh)
+    practitioners = list(hours_by_practitioner)
     if not practitioners or first_day > last_day:
         return []
     ids = [p.pk for p in practitioners]
@@ -53,7 +59,7 @@ def free_slots(*, treatment, first_day, last_day, practitioner=None, now=None, r
     # A day's margin each side: the local days' edges in UTC, whatever the offset.
     window_start = datetime.combine(first_day - timedelta(days=1), time.min, tzinfo=tz)
     window_end = datetime.combine(last_day + timedelta(days=2), time.min, tzinfo=tz)
-    closures = list(
+    closures = (
         Closure.objects.overlapping(window_start, window_end)
         .filter(Q(practitioner__isnull=True) | Q(practitioner__in=ids))
         .values_list("practitioner_id", "starts_at", "ends_at")
@@ -61,15 +67,19 @@ def free_slots(*, treatment, first_day, last_day, practitioner=None, now=None, r
     appointments = Appointment.objects.active().overlapping(window_start, window_end).filter(practitioner__in=ids)
     if ignore_appointment is not None:
         appointments = appointments.exclude(pk=ignore_appointment.pk)
-    busy_times = list(appointments.values_list("practitioner_id", "starts_at", "blocked_until"))
+    # One query for both: an appointment always has its practitioner, a closure may have none (everyone).
+    blocked_times = list(
+        closures.order_by().union(
+            appointments.order_by().values_list("practitioner_id", "starts_at", "blocked_until"), all=True
+        )
+    )
 
     per_practitioner = {}
     for person in practitioners:
         hours = {}
-        for wh in person.working_hours.all():
+        for wh in hours_by_practitioner[person]:
             hours.setdefault(wh.weekday, []).append((wh.start_time, wh.end_time))
-        blocked = [(s, e) for owner, s, e in closures if owner in (None, person.pk)]
-        blocked += [(s, e) for owner, s, e in busy_times if owner == person.pk]
+        blocked = [(s, e) for owner, s, e in blocked_times if owner in (None, person.pk)]
         per_practitioner[person.pk] = free_starts(
             tz=tz,
             first_day=first_day,

@@ -268,7 +268,11 @@ class Appointment(models.Model):
         ordering = ["-created_at"]
         verbose_name = "appointment"
         verbose_name_plural = "appointments"
-        permissions = [("export_appointment", "Can export appointments to CSV")]
+        permissions = [
+            ("export_appointment", "Can export appointments to CSV"),
+            # Given to nobody by default (superusers have every permission): export and erase by email.
+            ("manage_patient_data", "Can export and erase a patient's personal data"),
+        ]
         constraints = [
             ExclusionConstraint(
                 name="booking_appointment_no_overlap",

@@ -44,6 +44,7 @@ from booking.services import (
     appointment_request,
     self_service_open,
 )
+from clinic.cache import clinic_details
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
@@ -89,7 +90,7 @@ def times(request, treatment_slug):
 
 
 def times_page(request, *, treatment, problem=None, status=200, first_day=None):
-    rules = ClinicDetails.objects.current()
+    rules = clinic_details(request)
     now = timezone.now()
     today = first_day_today(now)
     last_bookable = timezone.localtime(booking_window(rules=rules, now=now)[1]).date()
@@ -154,7 +155,7 @@ def time_choices(slots):
 def details(request, treatment_slug):
     """Step 3: the patient's details for the chosen time; a valid POST requests the appointment."""
     treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
-    rules = ClinicDetails.objects.current()
+    rules = clinic_details(request)
     notice = PrivacyNotice.objects.current()
 
     if request.method == "GET":

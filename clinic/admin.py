@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
 
 admin.site.site_header = "Clinic administration"
@@ -10,7 +11,7 @@ admin.site.site_title = "Clinic admin"
 
 
 @admin.register(ClinicDetails)
-class ClinicDetailsAdmin(admin.ModelAdmin):
+class ClinicDetailsAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["name", "phone", "email", "updated_at"]
     readonly_fields = ["updated_at"]
     fieldsets = [

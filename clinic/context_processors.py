@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
-from clinic.models import ClinicDetails
+from clinic.cache import clinic_details
 
 
 def clinic(request):
-    return {"clinic": SimpleLazyObject(ClinicDetails.objects.current)}
+    return {"clinic": SimpleLazyObject(lambda: clinic_details(request))}

@@ -31,8 +31,9 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 # parts with ':'), anything with '@', and long opaque strings.
 SECRET_SEGMENT_RE = re.compile(r"(?s).*[:@].*|[A-Za-z0-9_=-]{40,}")
 # The same shapes inside free text: a signed value (payload:timestamp:signature) and an email.
-SIGNED_VALUE_RE = re.compile(r"[A-Za-z0-9_.=-]*:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]{20,}")
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The lookbehinds anchor each match at the start of a run, so a long crafted path costs linear time.
+SIGNED_VALUE_RE = re.compile(r"(?<![A-Za-z0-9_.=-])[A-Za-z0-9_.=-]*:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]{20,}")
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 IPV4_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.])")
 IPV6_RE = re.compile(
     r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"

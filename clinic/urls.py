@@ -8,6 +8,9 @@ from booking import agenda
 from clinic import views
 from clinic.sitemaps import SITEMAPS
 
+# A database that stops answering gets the 503 page rather than the 500 page (clinic/views.py).
+handler500 = "clinic.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("contact/", views.contact, name="contact"),

@@ -1,17 +1,23 @@
 import logging
+import sys
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Case, F, Min, When
 from django.db.models.functions import Greatest
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
+from django.views.defaults import server_error as django_server_error
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from booking.models import Message, Treatment
+from clinic.cache import cached_page
 from clinic.models import PrivacyNotice
 from faq.models import Question
 
@@ -19,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 @require_safe
+@cached_page
 def home(request):
     treatments = list(Treatment.objects.active())
     intro = Question.objects.for_page().first()
@@ -40,6 +47,9 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
+        # The first booking step is a public page (it is in the sitemap); the steps after it are
+        # one patient's choices, not pages to index.
+        "Allow: /book/$",
         "Disallow: /book/",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
@@ -56,6 +66,46 @@ def healthz(request):
         logger.warning("Health check: the database does not answer.")
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# While PostgreSQL restarts, how long a client is asked to wait before trying again.
+RETRY_AFTER_SECONDS = 30
+# SQLSTATE classes and codes that mean "no usable connection": 08 connection exception,
+# 57P01-57P03 admin or crash shutdown and "cannot connect now" (the server is starting up).
+CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(error):
+    """True when ``error`` means the database cannot be reached, not that a query was wrong.
+
+    Client-side failures (refused, closed, reset) carry no SQLSTATE; an error the server sent
+    about a query (a lock timeout, a cancelled statement, a constraint) does, and stays a 500.
+    """
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate is None or sqlstate.startswith(CONNECTION_SQLSTATES)
+
+
+@requires_csrf_token
+def server_error(request):
+    """handler500: a database that does not answer gets the 503 page with Retry-After; anything else, the 500 page."""
+    error = sys.exc_info()[1]
+    if not database_unreachable(error):
+        return django_server_error(request)
+    # Like 500.html, rendered without a request context: nothing in it may touch the database.
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    # One warning line per request instead of Django's error with a traceback (which would also be
+    # mailed to DJANGO_ADMINS, once per request, for as long as the database is away): an outage
+    # is the monitoring's news (/healthz), not a bug report.
+    logger.warning("The database does not answer: the 503 page was sent.")
+    response._has_been_logged = True  # django.utils.log.log_response then skips it
+    return response
 
 
 def seconds_since(moment, now):

@@ -2,11 +2,12 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from clinic.cache import ContentAdminMixin
 from faq.models import Category, Question
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["name", "position"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
@@ -14,7 +15,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["question", "category", "position", "published", "updated_at", "preview_link"]
     list_display_links = ["question"]
     list_editable = ["position", "published"]

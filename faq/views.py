@@ -4,12 +4,14 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from clinic.cache import cached_page
 from faq.forms import SearchForm
 from faq.models import Question
 from faq.structured_data import faq_page_json_ld
 
 
 @require_safe
+@cached_page
 def faq_index(request):
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""

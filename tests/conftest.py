@@ -82,3 +82,14 @@ def _bot_checks_and_rate_limits_off(settings):
     turn them on. The honeypot stays on everywhere."""
     settings.CLINIC_FORM_MIN_SECONDS = 0
     settings.CLINIC_RATELIMIT_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_per_test(settings, request):
+    """Cached pages (clinic/cache.py) in process memory, fresh for each test: a test sees the page's own
+    queries on a first visit, and nothing cached by one test (or outlasting a rollback) reaches the next.
+    tests/clinic/test_page_cache.py checks the shared DatabaseCache itself."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid},
+    }

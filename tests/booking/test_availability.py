@@ -524,6 +524,8 @@ def test_a_month_of_free_times_costs_the_same_few_queries_however_busy(treatment
     carla = practitioner_with_hours("Dr Carla Diaz", treatment, position=2)
     first_day, last_day = MONDAY, MONDAY + timedelta(days=30)
     counts, sizes = {}, {}
+    # The clinic's details are then in the worker's memory (clinic/cache.py), as in a running site.
+    free_slots(treatment=treatment, first_day=first_day, last_day=first_day, now=NOW)
 
     for people in ([anna], [anna, ben, carla]):
         treatment.practitioners.set(people)

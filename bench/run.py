@@ -1,0 +1,322 @@
+"""`make bench`: the real site under load, against its own ceiling (a static file from the same workers).
+
+Creates a scratch database (on the server of DATABASE_URL, or on the embedded PostgreSQL when it is
+unset), fills it (bench/fill.py), starts gunicorn with deploy/gunicorn.conf.py (DEBUG off, rate
+limits off, a throwaway secret) on a loopback port, drives each page with wrk for BENCH_SECONDS
+(10 by default) at BENCH_CONNECTIONS (10) connections, posts bookings from as many Python threads,
+prints the table and the workers' memory, then stops gunicorn and drops the database.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "10"))
+POSTS = int(os.environ.get("BENCH_POSTS", "300"))
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def wrk_ensure():
+    if shutil.which("wrk"):
+        return
+    log("wrk is missing; installing Debian's package")
+    command = ["apt-get", "install", "-y", "-q", "wrk"]
+    subprocess.run(command if os.geteuid() == 0 else ["sudo", *command], check=True, stdout=subprocess.DEVNULL)
+
+
+def server_connect():
+    """(psycopg2 connect kwargs for the server's maintenance database, URL template for a database on it)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        parts = urllib.parse.urlsplit(url)
+        kwargs = {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or 5432,
+            "user": urllib.parse.unquote(parts.username or "postgres"),
+            "password": urllib.parse.unquote(parts.password or "") or None,
+            "dbname": "postgres",
+        }
+        return kwargs, lambda name: urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    sys.path.insert(0, str(ROOT))
+    from clinic.embedded_db import ensure_running
+
+    socket_dir = ensure_running()
+    kwargs = {"host": socket_dir, "user": "postgres", "dbname": "postgres"}
+    return kwargs, lambda name: f"postgres://postgres@{urllib.parse.quote(socket_dir, safe='')}/{name}"
+
+
+def sql(kwargs, statement):
+    import psycopg2
+
+    connection = psycopg2.connect(**kwargs)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(url, *, data=None, cookies=None):
+    """(status, headers, body) without following redirects; cookies is a dict updated from Set-Cookie."""
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    req = urllib.request.Request(url, data=body)
+    if cookies:
+        req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        response = opener.open(req, timeout=30)
+    except urllib.error.HTTPError as error:
+        response = error
+    if cookies is not None:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            cookies[name.strip()] = rest.split(";", 1)[0]
+    return response.status, response.headers, response.read().decode("utf-8", "replace")
+
+
+def hidden_inputs(html):
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        if 'type="hidden"' in tag:
+            name = re.search(r'name="([^"]*)"', tag)
+            value = re.search(r'value="([^"]*)"', tag)
+            if name:
+                fields[name.group(1)] = value.group(1).replace("&amp;", "&") if value else ""
+    return fields
+
+
+def wrk(url, *, cookie=None):
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "--timeout", "10s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def millis(label):
+        found = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(found.group(1)), found.group(2)
+        return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    requests_count = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors += int(non2xx.group(1)) if non2xx else 0
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": millis("50"),
+        "p99": millis("99"),
+        "errors": errors,
+        "requests": requests_count,
+    }
+
+
+def bookings(base, treatment, starts):
+    """POSTs valid booking forms from CONNECTIONS threads, each for a time nobody else is given.
+
+    Each thread first GETs the details page (untimed) for the form's CSRF cookie and token, its
+    submission key and its signed start time; only the POST and its answer are timed.
+    """
+    details = f"{base}/book/{treatment}/details/"
+    starts = list(starts[:POSTS])
+    lock = threading.Lock()
+    latencies, errors = [], []
+    began = time.monotonic()
+
+    def client():
+        while True:
+            with lock:
+                if not starts or time.monotonic() - began > SECONDS * 3:
+                    return
+                start = starts.pop(0)
+            cookies = {}
+            query = urllib.parse.urlencode({"start": start, "practitioner": "any"})
+            status, _, html = request(f"{details}?{query}", cookies=cookies)
+            if status != 200:
+                errors.append(f"GET {status}")
+                continue
+            data = hidden_inputs(html) | {
+                "first_name": "Bench",
+                "last_name": "Patient",
+                "email": f"bench{secrets.token_hex(4)}@example.com",
+                "phone": "020 7946 0000",
+                "first_visit": "yes",
+                "consent": "on",
+            }
+            data.pop("website", None)
+            moment = time.monotonic()
+            status, _, _ = request(details, data=data, cookies=cookies)
+            elapsed = (time.monotonic() - moment) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if status not in (302, 303):
+                    errors.append(f"POST {status}")
+
+    threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    duration = time.monotonic() - began
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else float("nan")
+
+    return {
+        "rps": len(latencies) / duration if duration else 0,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "errors": len(errors),
+        "requests": len(latencies),
+        "error_kinds": sorted(set(errors)),
+    }
+
+
+def admin_login(base, password):
+    cookies = {}
+    _, _, html = request(f"{base}/admin/login/", cookies=cookies)
+    data = hidden_inputs(html) | {"username": "bench", "password": password, "next": "/admin/"}
+    status, _, _ = request(f"{base}/admin/login/?next=/admin/", data=data, cookies=cookies)
+    if status != 302 or "sessionid" not in cookies:
+        raise SystemExit(f"bench: the admin login failed ({status})")
+    return f"sessionid={cookies['sessionid']}"
+
+
+def worker_rss(master_pid):
+    out = subprocess.run(["ps", "-o", "pid=,rss=", "--ppid", str(master_pid)], capture_output=True, text=True).stdout
+    return [int(rss) / 1024 for _pid, rss in (line.split() for line in out.splitlines())]
+
+
+def machine():
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem = next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))
+    return f"{os.cpu_count()} CPUs ({model}), {int(mem) / 1024 / 1024:.1f} GiB RAM"
+
+
+def main():
+    wrk_ensure()
+    admin, url_for = server_connect()
+    name = f"clinic_bench_{os.getpid()}"
+    password = secrets.token_urlsafe(16)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "DATABASE_URL": url_for(name),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-" + secrets.token_urlsafe(32),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CLINIC_RATELIMIT_ENABLED": "0",
+        "CLINIC_FORM_MIN_SECONDS": "0",
+        "CLINIC_ADMIN_2FA": "off",
+        "BENCH_ADMIN_PASSWORD": password,
+        "LOG_LEVEL": "WARNING",
+    }
+    sql(admin, f'CREATE DATABASE "{name}"')
+    gunicorn = None
+    try:
+        log(f"scratch database {name}: migrate, fill")
+        manage = [PY, str(ROOT / "manage.py")]
+        for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
+            subprocess.run(manage + command, env=env, check=True, cwd=ROOT)
+        filled = json.loads(
+            subprocess.run(
+                [PY, str(ROOT / "bench" / "fill.py")], env=env, check=True, capture_output=True, text=True
+            ).stdout
+        )
+        log(f"{filled['appointments']} appointments; starting gunicorn on {base}")
+        gunicorn = subprocess.Popen(
+            [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                if request(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("bench: gunicorn did not answer /healthz")
+        manifest = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())
+        static = f"/static/{manifest['paths']['css/site.css']}"
+        session = admin_login(base, password)
+        treatment = filled["treatment"]
+        targets = [
+            ("static file (ceiling)", static, None),
+            ("/ (home, cached)", "/", None),
+            ("/faq/ (cached)", "/faq/", None),
+            ("/faq/?q=fat (search)", "/faq/?q=fat", None),
+            ("free times", f"/book/{treatment}/", None),
+            ("appointment page", f"/appointment/{filled['manage_token']}/", None),
+            ("admin appointment list", "/admin/booking/appointment/", session),
+        ]
+        results = []
+        for label, path, cookie in targets:
+            status = request(base + path, cookies={"sessionid": cookie.split("=", 1)[1]} if cookie else None)[0]
+            if status != 200:
+                raise SystemExit(f"bench: {path} answered {status} before the run")
+            log(f"wrk {label}")
+            results.append((label, wrk(base + path, cookie=cookie)))
+        log("booking POSTs")
+        post = bookings(base, treatment, filled["starts"])
+        results.append(("booking POST", post))
+        rss = worker_rss(gunicorn.pid)
+
+        ceiling = results[0][1]["rps"]
+        print(f"\nMachine: {machine()}; gunicorn workers: {len(rss)}; {CONNECTIONS} connections, {SECONDS} s each")
+        print(f"{'target':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9} {'ratio':>6}")
+        for label, r in results:
+            print(
+                f"{label:<26} {r['rps']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7} "
+                f"{r['requests']:>9} {r['rps'] / ceiling:>6.2f}"
+            )
+        kinds = post["error_kinds"] or "none"
+        print(f"booking POST p95: {post['p95']:.1f} ms ({post['requests']} POSTs, errors: {kinds})")
+        print("worker RSS after the run (MB): " + ", ".join(f"{mb:.0f}" for mb in rss))
+    finally:
+        if gunicorn is not None:
+            gunicorn.send_signal(signal.SIGTERM)
+            try:
+                gunicorn.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                gunicorn.kill()
+        sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        log(f"dropped {name}")
+
+
+if __name__ == "__main__":
+    main()

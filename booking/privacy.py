@@ -1,0 +1,239 @@
+"""A patient's personal data: export it, erase it on request, anonymise it after the retention period.
+
+A patient is their email address (compared without case), as on the booking and waitlist forms.
+Erasing keeps each appointment's non-personal facts (treatment, practitioner, times, status,
+history, when consent was given) for the clinic's statistics and replaces everything that names
+or reaches the person.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat, Lower
+from django.utils import timezone
+
+from booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    Message,
+    MessageStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from booking.services import appointment_transition
+
+ERASED_NAME = "Erased"
+# A reserved top-level domain (RFC 2606): no email can ever reach it, and it still passes validation.
+ERASED_DOMAIN = "erased.invalid"
+ERASE_REASON = "Erased at the patient's request"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    appointments: int
+    waitlist_entries: int
+    cancelled: int
+
+
+def staff_label(user):
+    if user is None:
+        return "the system"
+    return user.get_full_name() or user.get_username()
+
+
+def patient_appointments(email):
+    return Appointment.objects.filter(email__iexact=email.strip())
+
+
+def patient_waitlist_entries(email):
+    return WaitlistEntry.objects.filter(email__iexact=email.strip())
+
+
+def iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def emails_sent(messages):
+    """Which emails the site wrote about it, and when: kinds and dates, never their text."""
+    return [
+        {
+            "kind": message.kind,
+            "status": message.status,
+            "queued_at": iso(message.created_at),
+            "sent_at": iso(message.sent_at),
+        }
+        for message in messages
+    ]
+
+
+def appointment_export(appointment):
+    return {
+        "reference": appointment.reference,
+        "treatment": appointment.treatment.name,
+        "practitioner": appointment.practitioner.name,
+        "starts_at": iso(appointment.starts_at),
+        "ends_at": iso(appointment.ends_at),
+        "status": appointment.status,
+        "first_name": appointment.first_name,
+        "last_name": appointment.last_name,
+        "email": appointment.email,
+        "phone": appointment.phone,
+        "message": appointment.message,
+        "first_visit": appointment.first_visit,
+        "consent_at": iso(appointment.consent_at),
+        "privacy_notice_version": appointment.privacy_notice.version if appointment.privacy_notice else None,
+        "staff_notes": appointment.staff_notes,
+        "created_at": iso(appointment.created_at),
+        "updated_at": iso(appointment.updated_at),
+        "history": [
+            {
+                "at": iso(event.at),
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "note": event.note,
+                "by": staff_label(event.by) if event.by else None,
+            }
+            for event in appointment.events.all()
+        ],
+        "emails": emails_sent(appointment.messages.order_by("created_at", "pk")),
+    }
+
+
+def waitlist_entry_export(entry):
+    return {
+        "treatment": entry.treatment.name,
+        "date_from": entry.date_from.isoformat(),
+        "date_to": entry.date_to.isoformat(),
+        "status": entry.status,
+        "first_name": entry.first_name,
+        "last_name": entry.last_name,
+        "email": entry.email,
+        "phone": entry.phone,
+        "offered_start": iso(entry.offered_start),
+        "offered_at": iso(entry.offered_at),
+        "appointment": entry.appointment.reference if entry.appointment else None,
+        "consent_at": iso(entry.consent_at),
+        "privacy_notice_version": entry.privacy_notice.version if entry.privacy_notice else None,
+        "created_at": iso(entry.created_at),
+        "emails": emails_sent(entry.messages.order_by("created_at", "pk")),
+    }
+
+
+def history_note(appointments, *, note, by):
+    """One history row per appointment; the status stays as it is."""
+    AppointmentEvent.objects.bulk_create(
+        AppointmentEvent(
+            appointment=appointment, by=by, from_status=appointment.status, to_status=appointment.status, note=note
+        )
+        for appointment in appointments
+    )
+
+
+def patient_export(*, email, by=None):
+    """Everything held about the patient with this email, as a JSON-ready dict; the export is logged in the history."""
+    appointments = list(
+        patient_appointments(email)
+        .select_related("treatment", "practitioner", "privacy_notice")
+        .prefetch_related("events__by")
+        .order_by("starts_at", "pk")
+    )
+    entries = list(
+        patient_waitlist_entries(email)
+        .select_related("treatment", "appointment", "privacy_notice")
+        .order_by("created_at", "pk")
+    )
+    data = {
+        "exported_at": iso(timezone.now()),
+        "email": email.strip(),
+        "appointments": [appointment_export(appointment) for appointment in appointments],
+        "waitlist_entries": [waitlist_entry_export(entry) for entry in entries],
+    }
+    history_note(appointments, note=f"Personal data exported by {staff_label(by)}.", by=by)
+    return data
+
+
+def anonymise(appointments, entries):
+    """Replace every personal field; keep consent as a time only, and the non-personal facts."""
+    placeholder = Concat(Value("erased-"), Cast("pk", CharField()), Value(f"@{ERASED_DOMAIN}"))
+    appointments.update(
+        first_name=ERASED_NAME,
+        last_name=ERASED_NAME,
+        email=placeholder,
+        phone="",
+        message="",
+        staff_notes="",
+        updated_at=timezone.now(),
+    )
+    open_entries = Q(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED])
+    # No more offers to an address that no longer exists.
+    entries.filter(open_entries).update(status=WaitlistStatus.WITHDRAWN)
+    entries.update(first_name=ERASED_NAME, last_name=ERASED_NAME, email=placeholder, phone="")
+    # Emails still owed would go nowhere: nobody is left to write to.
+    Message.objects.filter(
+        Q(appointment__in=appointments.values("pk")) | Q(waitlist_entry__in=entries.values("pk")),
+        status=MessageStatus.PENDING,
+    ).update(status=MessageStatus.OBSOLETE, last_error="Personal data erased.")
+
+
+def patient_erase(*, email, by):
+    """Erase the patient's data on request: future visits are cancelled first so their times free up."""
+    now = timezone.now()
+    with transaction.atomic():
+        appointments = list(patient_appointments(email).select_for_update().order_by("pk"))
+        ids = [appointment.pk for appointment in appointments]
+        cancelled = 0
+        for appointment in appointments:
+            if appointment.status in ACTIVE_STATUSES and appointment.starts_at > now:
+                appointment_transition(
+                    appointment=appointment,
+                    to_status=AppointmentStatus.CANCELLED_BY_PATIENT,
+                    by=by,
+                    note=ERASE_REASON,
+                )
+                cancelled += 1
+        entries = patient_waitlist_entries(email)
+        entry_ids = list(entries.values_list("pk", flat=True))
+        anonymise(Appointment.objects.filter(pk__in=ids), WaitlistEntry.objects.filter(pk__in=entry_ids))
+        history_note(Appointment.objects.filter(pk__in=ids), note=f"Personal data erased by {staff_label(by)}.", by=by)
+    return Erasure(appointments=len(ids), waitlist_entries=len(entry_ids), cancelled=cancelled)
+
+
+def not_erased(queryset):
+    return queryset.exclude(email__iendswith=f"@{ERASED_DOMAIN}")
+
+
+def patients_anonymise_inactive(*, older_than_days, now=None):
+    """Anonymise every patient whose last visit (any status) or waitlist date is older than the period.
+
+    Returns how many patients (email addresses) were anonymised. Safe to run again: erased rows
+    are skipped.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=older_than_days)
+    recent = {
+        *not_erased(Appointment.objects.filter(starts_at__gte=cutoff)).values_list(Lower("email"), flat=True),
+        *not_erased(
+            WaitlistEntry.objects.filter(Q(date_to__gte=timezone.localdate(cutoff)) | Q(created_at__gte=cutoff))
+        ).values_list(Lower("email"), flat=True),
+    }
+    old_appointments = not_erased(Appointment.objects.annotate(email_lower=Lower("email"))).exclude(
+        email_lower__in=recent
+    )
+    old_entries = not_erased(WaitlistEntry.objects.annotate(email_lower=Lower("email"))).exclude(email_lower__in=recent)
+    with transaction.atomic():
+        patients = set(old_appointments.values_list("email_lower", flat=True))
+        patients |= set(old_entries.values_list("email_lower", flat=True))
+        appointment_ids = list(old_appointments.select_for_update(of=("self",)).values_list("pk", flat=True))
+        entry_ids = list(old_entries.values_list("pk", flat=True))
+        anonymised = Appointment.objects.filter(pk__in=appointment_ids)
+        anonymise(anonymised, WaitlistEntry.objects.filter(pk__in=entry_ids))
+        history_note(
+            anonymised,
+            note=f"Personal data anonymised: no visit for {older_than_days} days (retention period).",
+            by=None,
+        )
+    return len(patients)

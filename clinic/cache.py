@@ -1,0 +1,178 @@
+"""Rendered public pages (home, FAQ) and the clinic's details, cached for every visitor alike.
+
+Two layers. The shared `default` cache (Redis, or the DatabaseCache table) holds a content
+version, and each page under the version it was built from. Each worker process keeps its own
+copy of the pages and of the clinic's details for the version it last read, and reads the shared
+version again at most once every VERSION_CHECK_SECONDS. So a page served again costs no query at
+all; a worker reads the version (one small cache read) at most once a second, whatever the load.
+
+Staff edits (the admin, see `ContentAdminMixin`) call `content_changed()`, which writes a new
+version: the worker that saved shows the change at once, every other worker and host within
+VERSION_CHECK_SECONDS. Nothing else in the cache is touched (never `cache.clear()`: on Redis it
+would also empty the rate-limit counters). Measured in docs/benchmarks.md.
+"""
+
+import functools
+import hashlib
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpResponse
+
+VERSION_KEY = "clinic:content-version"
+# How stale another worker's pages may be after a staff edit, at most.
+VERSION_CHECK_SECONDS = 1.0
+# A safety net only: staff edits replace the version, so pages never wait for this to expire.
+PAGE_SECONDS = 24 * 3600
+MESSAGES_COOKIE = "messages"
+
+
+class ProcessMemory:
+    """This worker's copy: the version last read, when, and what was built under it.
+
+    One per process, shared by its threads (gunicorn's sync workers have one; the test server
+    has its own thread, and must see a test's change too).
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self, version=None):
+        self.version = version
+        self.checked = time.monotonic() if version else 0.0
+        self.pages = {}
+        self.details = None
+
+
+memory = ProcessMemory()
+
+
+@receiver(setting_changed)
+def _memory_reset(*, setting, **kwargs):
+    # Tests swap the cache for each test; a copy from the previous one must not survive it.
+    if setting == "CACHES":
+        memory.reset()
+
+
+def content_version():
+    """The shared content version, read at most once every VERSION_CHECK_SECONDS by this worker."""
+    if memory.version is not None and time.monotonic() - memory.checked < VERSION_CHECK_SECONDS:
+        return memory.version
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # Never set (or evicted): a fresh one, so that no page built before can match it.
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    if version != memory.version:
+        memory.reset(version)
+    memory.checked = time.monotonic()
+    return version
+
+
+def content_changed():
+    """Staff changed what public pages show: every cached page is rebuilt, the clinic's details re-read."""
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, None)
+    memory.reset(version)
+
+
+def page_key(request, version):
+    # The page shows its own absolute address (canonical link), so scheme and host are part of it.
+    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return f"clinic:page:{version}:{address}"
+
+
+def clinic_details(request=None):
+    """The clinic's details (the footer of every page, the booking rules), read once per content version."""
+    from clinic.models import ClinicDetails
+
+    version = content_version()
+    details = memory.details
+    if details is None:
+        details = ClinicDetails.objects.current()
+        if memory.version == version:
+            memory.details = details
+    return details
+
+
+def page_is_shared(request):
+    """A request whose page is the same for every visitor: no query string, no session, no messages."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.GET
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and MESSAGES_COOKIE not in request.COOKIES
+    )
+
+
+def response_is_shared(request, response):
+    """Nothing personal was used to build it: no CSRF token, no session, no cookie set."""
+    session = getattr(request, "session", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not (session is not None and session.accessed)
+    )
+
+
+def cached_page(view):
+    """Serves the page from this worker's memory, else the shared cache, to visitors who all see the same page."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not page_is_shared(request):
+            return view(request, *args, **kwargs)
+        version = content_version()
+        key = page_key(request, version)
+        entry = memory.pages.get(key) or cache.get(key)
+        if entry is None:
+            response = view(request, *args, **kwargs)
+            if not response_is_shared(request, response):
+                return response
+            entry = (response.content, response["Content-Type"])
+            # Stored under the version read before rendering: an edit made meanwhile makes it a miss.
+            cache.set(key, entry, PAGE_SECONDS)
+        if memory.version == version:
+            memory.pages[key] = entry
+        return HttpResponse(entry[0], content_type=entry[1])
+
+    return wrapper
+
+
+class ContentAdminMixin:
+    """For the admin of anything public pages show: every save, delete and action rebuilds them."""
+
+    def content_saved(self):
+        content_changed()
+        # Again once the admin's transaction commits: a page rendered meanwhile from the old
+        # rows (under the new version) is dropped too.
+        transaction.on_commit(content_changed)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self.content_saved()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self.content_saved()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self.content_saved()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        self.content_saved()
+
+    def response_action(self, request, queryset):
+        # Bulk actions (publish, unpublish, ...) write with queryset.update().
+        response = super().response_action(request, queryset)
+        self.content_saved()
+        return response

@@ -1,0 +1,60 @@
+"""Every public page's HTML passes the Nu Html Checker (vnu.jar from npm's vnu-jar, installed by `make install`)."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.public_pages import get_pages, post_pages
+
+pytestmark = pytest.mark.django_db
+
+VNU = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def vnu_command():
+    missing = None
+    if not VNU.exists():
+        missing = f"{VNU} is missing: run `make install` (npm ci)"
+    elif not shutil.which("java"):
+        missing = "java is not installed (apt-get install openjdk-17-jre-headless)"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    return ["java", "-Xss8m", "-jar", str(VNU), "--errors-only", "--format", "json"]
+
+
+def rendered_pages(client):
+    pages = {}
+    for name, path in get_pages().items():
+        response = client.get(path)
+        assert response.status_code == (404 if name == "not found" else 200), name
+        pages[name] = response.content
+    for name, (path, data) in post_pages().items():
+        response = client.post(path, data)
+        assert response.status_code == 400, name
+        pages[name] = response.content
+    return pages
+
+
+def test_every_public_page_passes_the_nu_html_checker(client, tmp_path):
+    command = vnu_command()
+    files = []
+    for name, html in rendered_pages(client).items():
+        file = tmp_path / (name.replace(" ", "-") + ".html")
+        file.write_bytes(html)
+        files.append(str(file))
+    result = subprocess.run([*command, *files], capture_output=True, text=True)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    errors = [
+        f"{Path(message.get('url', '')).stem} line {message.get('lastLine')}: {message['message']}"
+        for message in messages
+        if message["type"] in ("error", "non-document-error")
+    ]
+    assert errors == [], "\n".join(errors)
+    assert result.returncode == 0

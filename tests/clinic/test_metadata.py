@@ -1,0 +1,117 @@
+"""Search engines and link previews find each public page once, with its own title and description."""
+
+import json
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+import pytest
+
+from booking.models import Treatment
+from tests.public_pages import get_pages, indexable_pages
+
+pytestmark = pytest.mark.django_db
+
+PRIVATE = ("/admin", "/appointment/", "/book/done/", "/waitlist/claim/")
+
+
+class Head(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.lang = None
+        self.titles = []
+        self.descriptions = []
+        self.canonicals = []
+        self.robots = []
+        self.json_ld = []
+        self._in = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        elif tag == "title":
+            self._in = "title"
+            self.titles.append("")
+        elif tag == "meta" and attrs.get("name") == "description":
+            self.descriptions.append(attrs.get("content", ""))
+        elif tag == "meta" and attrs.get("name") == "robots":
+            self.robots.append(attrs.get("content", ""))
+        elif tag == "link" and attrs.get("rel") == "canonical":
+            self.canonicals.append(attrs.get("href", ""))
+        elif tag == "script" and attrs.get("type") == "application/ld+json":
+            self._in = "json_ld"
+            self.json_ld.append("")
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "title":
+            self.titles[-1] += data
+        elif self._in == "json_ld":
+            self.json_ld[-1] += data
+
+
+def head_of(client, path):
+    response = client.get(path)
+    parser = Head()
+    parser.feed(response.content.decode())
+    return parser
+
+
+@pytest.fixture
+def heads(client):
+    return {name: head_of(client, path) for name, path in get_pages().items()}
+
+
+def test_every_public_page_has_its_own_title_and_description_and_a_language(heads):
+    titles = Counter(head.titles[0].strip() for head in heads.values())
+    descriptions = Counter(head.descriptions[0].strip() for head in heads.values())
+    for name, head in heads.items():
+        assert head.lang == "en", name
+        assert len(head.titles) == 1 and head.titles[0].strip(), name
+        assert len(head.descriptions) == 1 and len(head.descriptions[0].strip()) >= 30, name
+    assert [title for title, count in titles.items() if count > 1] == []
+    assert [description for description, count in descriptions.items() if count > 1] == []
+
+
+def test_each_findable_page_names_one_absolute_canonical_address_without_its_query(heads):
+    for name in [*indexable_pages(), "faq search", "times", "details", "waitlist"]:
+        head = heads[name]
+        assert len(head.canonicals) == 1, name
+        assert re.fullmatch(r"https?://[^/?#]+/[^?#]*", head.canonicals[0]), (name, head.canonicals[0])
+        assert head.robots == [], name
+    assert heads["faq search"].canonicals == ["http://testserver/faq/"]
+    assert heads["details"].canonicals == ["http://testserver/book/hair-loss/details/"]
+
+
+def test_pages_opened_from_a_personal_link_are_kept_out_of_search_engines_and_name_no_token(heads):
+    for name in ("confirmation", "appointment", "move", "not found"):
+        head = heads[name]
+        assert head.robots == ["noindex, nofollow"], name
+        assert head.canonicals == [], name
+
+
+def test_the_faq_structured_data_is_a_schema_org_faq_page(heads):
+    (block,) = heads["faq"].json_ld
+    data = json.loads(block)
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "FAQPage"
+    assert len(data["mainEntity"]) >= 5
+    for question in data["mainEntity"]:
+        assert question["@type"] == "Question"
+        assert question["name"].strip()
+        assert question["acceptedAnswer"]["@type"] == "Answer"
+        assert question["acceptedAnswer"]["text"].strip()
+    assert heads["faq search"].json_ld == []
+
+
+def test_the_sitemap_lists_every_public_page_and_nothing_private(client):
+    body = client.get("/sitemap.xml").content.decode()
+    listed = set(re.findall(r"<loc>http://testserver(/[^<]*)</loc>", body))
+    expected = set(indexable_pages().values()) | {
+        f"/treatments/{slug}/" for slug in Treatment.objects.active().values_list("slug", flat=True)
+    }
+    assert listed == expected
+    assert [path for path in listed if path.startswith(PRIVATE)] == []

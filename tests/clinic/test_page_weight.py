@@ -1,0 +1,134 @@
+"""Page weight: each public page with everything it loads, as a phone on a slow line receives it.
+
+The static files are collected for real (hashed names, .gz and .br next to each, as in production)
+into a temporary STATIC_ROOT; assets count at the size whitenoise sends to a browser that accepts
+brotli, the HTML at its gzip size (nginx compresses pages).
+"""
+
+import gzip
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from booking.availability import first_day_today, free_slots
+from booking.forms import start_format
+from booking.models import Practitioner, Treatment, WorkingHours
+
+pytestmark = pytest.mark.django_db
+
+BUDGET_BYTES = 100 * 1024
+MAX_REQUESTS = 10
+YEAR = 31536000
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static_root")
+    production_static = override_settings(
+        STATIC_ROOT=root,
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        },
+        WHITENOISE_USE_FINDERS=False,
+        WHITENOISE_AUTOREFRESH=False,
+    )
+    with production_static:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield root
+
+
+@pytest.fixture
+def public_pages(collected):
+    treatment = Treatment.objects.active().first()
+    Practitioner.objects.update(active=False)
+    person = Practitioner.objects.create(name="Dr Page Weight")
+    person.treatments.add(treatment)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
+    )
+    today = first_day_today()
+    slot = free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
+    details = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
+    return [
+        "/",
+        reverse("faq:index"),
+        reverse("booking:book"),
+        reverse("booking:times", kwargs={"treatment_slug": treatment.slug}),
+        f"{details}?start={start_format(slot.start)}&practitioner=any",
+        reverse("booking:treatment", kwargs={"slug": treatment.slug}),
+        reverse("contact"),
+        reverse("privacy"),
+    ]
+
+
+def asset_urls(html):
+    """Every address the page makes the browser fetch: stylesheets, icons, scripts, images."""
+    urls = []
+    for tag in re.findall(r"<(?:link|script|img|source)\b[^>]*>", html):
+        if tag.startswith("<link") and not re.search(r'rel="[^"]*(stylesheet|icon|preload|manifest)', tag):
+            continue
+        urls += re.findall(r'\s(?:src|href)="([^"]+)"', tag)
+        for srcset in re.findall(r'\ssrcset="([^"]+)"', tag):
+            urls += [candidate.split()[0] for candidate in srcset.split(",")]
+    return urls
+
+
+def sent_size(root, url):
+    """The bytes whitenoise sends for /static/<name>: the .br file when it made one, else the file."""
+    path = Path(root) / urlsplit(url).path.removeprefix("/static/")
+    for compressed in (path.with_name(path.name + ".br"), path.with_name(path.name + ".gz")):
+        if compressed.exists():
+            return compressed.stat().st_size
+    return path.stat().st_size
+
+
+def css_urls(root, url):
+    css = (Path(root) / urlsplit(url).path.removeprefix("/static/")).read_text()
+    return [found for found in re.findall(r"url\(\s*['\"]?([^'\")]+)", css) if not found.startswith(("data:", "#"))]
+
+
+def test_each_public_page_with_its_assets_weighs_under_100_kb_in_at_most_10_requests(client, public_pages, collected):
+    for page in public_pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assets = list(dict.fromkeys(asset_urls(html)))
+        assert not [url for url in assets if urlsplit(url).netloc not in ("", "testserver")], page
+        assert all(url.startswith("/static/") or url.startswith("/media/") for url in assets), (page, assets)
+        nested = [found for url in assets if url.endswith(".css") for found in css_urls(collected, url)]
+        assert not [url for url in nested if urlsplit(url).netloc], (page, nested)
+        total = len(gzip.compress(response.content)) + sum(sent_size(collected, url) for url in assets)
+        requests = 1 + len(assets) + len(set(nested))
+        assert total < BUDGET_BYTES, (page, total, assets)
+        assert requests <= MAX_REQUESTS, (page, requests, assets)
+
+
+def test_every_image_on_a_public_page_has_its_size_written_in(client, public_pages):
+    for page in public_pages:
+        for tag in re.findall(r"<img\b[^>]*>", client.get(page).content.decode()):
+            assert re.search(r'\swidth="\d+"', tag) and re.search(r'\sheight="\d+"', tag), (page, tag)
+
+
+def test_static_files_get_hashed_names_and_gzip_and_brotli_copies(collected):
+    css = sorted(Path(collected, "css").glob("site.*.css"))
+    assert css, "no hashed site.css"
+    hashed = css[0]
+    assert re.fullmatch(r"site\.[0-9a-f]{12}\.css", hashed.name)
+    assert hashed.with_name(hashed.name + ".gz").exists()
+    assert hashed.with_name(hashed.name + ".br").exists()
+
+
+def test_a_hashed_static_file_is_sent_compressed_and_cached_for_a_year(collected):
+    name = next(Path(collected, "css").glob("site.*.css")).name
+    response = Client().get(f"/static/css/{name}", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "br"
+    assert f"max-age={YEAR}" in response.headers["Cache-Control"]
+    assert "immutable" in response.headers["Cache-Control"]

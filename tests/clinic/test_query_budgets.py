@@ -1,0 +1,123 @@
+"""SQL query budgets for the public pages, which hold whatever the machine's speed.
+
+The admin's appointment list and the agenda are held constant in the number of rows by
+tests/booking/test_admin_workspace.py (test_the_list_makes_the_same_number_of_queries_for_5_and_100_appointments)
+and tests/booking/test_agenda.py (test_agenda_reads_the_same_number_of_queries_for_5_and_100_appointments).
+Here the cache is the per-test memory cache of tests/conftest.py, so a cache read costs no query
+(as with Redis); tests/clinic/test_page_cache.py counts the shared DatabaseCache's own read. The
+clinic's details are in the cache, as they are after the first page a worker serves or any staff edit.
+"""
+
+import uuid
+from datetime import time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from booking.availability import first_day_today, free_slots
+from booking.forms import start_format
+from booking.models import Appointment, Practitioner, Treatment, WorkingHours
+from clinic.cache import clinic_details
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clinic_details_cached(db):
+    clinic_details()
+
+
+GET_STEP_BUDGET = 4
+# A valid request writes the appointment, its history row and the queued emails, each one an
+# INSERT inside a transaction with its savepoint, so it has a budget of its own.
+POST_BUDGET = 20
+
+
+@pytest.fixture
+def treatment():
+    return Treatment.objects.get(slug="hair-loss")
+
+
+@pytest.fixture
+def slot(treatment):
+    Practitioner.objects.update(active=False)
+    for name in ("Dr Ada Test", "Dr Ben Test", "Dr Cy Test"):
+        person = Practitioner.objects.create(name=name)
+        person.treatments.add(treatment)
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
+        )
+    today = first_day_today()
+    return free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
+
+
+def queries_for(client, url, data=None, *, method="get"):
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, data or {})
+    return response, [query["sql"] for query in queries]
+
+
+def test_home_makes_at_most_two_queries_then_none_from_the_cache(client):
+    response, first = queries_for(client, "/")
+    assert response.status_code == 200
+    assert len(first) <= 2, first
+    response, again = queries_for(client, "/")
+    assert response.status_code == 200
+    assert again == []
+
+
+def test_faq_makes_at_most_two_queries_then_none_from_the_cache(client):
+    response, first = queries_for(client, reverse("faq:index"))
+    assert response.status_code == 200
+    assert len(first) <= 2, first
+    response, again = queries_for(client, reverse("faq:index"))
+    assert response.status_code == 200
+    assert again == []
+
+
+def test_a_faq_search_is_never_cached_and_still_makes_at_most_two_queries(client):
+    for _ in range(2):
+        response, queries = queries_for(client, reverse("faq:index"), {"q": "fat"})
+        assert response.status_code == 200
+        assert 1 <= len(queries) <= 2, queries
+
+
+def test_choosing_a_treatment_makes_at_most_four_queries(client, slot):
+    response, queries = queries_for(client, reverse("booking:book"))
+    assert response.status_code == 200
+    assert len(queries) <= GET_STEP_BUDGET, queries
+
+
+def test_the_free_times_page_makes_at_most_four_queries(client, treatment, slot):
+    Appointment.objects.all().delete()
+    response, queries = queries_for(client, reverse("booking:times", kwargs={"treatment_slug": treatment.slug}))
+    assert response.status_code == 200
+    assert len(queries) <= GET_STEP_BUDGET, queries
+
+
+def test_the_details_page_makes_at_most_four_queries(client, treatment, slot):
+    url = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
+    response, queries = queries_for(client, url, {"start": start_format(slot.start), "practitioner": "any"})
+    assert response.status_code == 200
+    assert len(queries) <= GET_STEP_BUDGET, queries
+
+
+def test_a_valid_booking_request_stays_within_its_own_budget(client, treatment, slot):
+    url = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
+    data = {
+        "start": start_format(slot.start),
+        "practitioner": "any",
+        "submission_key": str(uuid.uuid4()),
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "phone": "020 7946 0000",
+        "first_visit": "yes",
+        "consent": "on",
+    }
+    response, queries = queries_for(client, url, data, method="post")
+    assert response.status_code in (302, 303)
+    assert Appointment.objects.count() == 1
+    assert len(queries) <= POST_BUDGET, queries
