@@ -12,12 +12,11 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import PY, ROOT, free_port, log, request, server_connect, sql  # noqa: E402
+from run import ROOT, free_port, gunicorn_start, log, server_connect, site_prepare, sql  # noqa: E402
 
 PAGES = ["/", "/faq/", "/book/"]
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
@@ -46,23 +45,8 @@ def main():
     sql(admin, f'CREATE DATABASE "{name}"')
     gunicorn = None
     try:
-        manage = [PY, str(ROOT / "manage.py")]
-        for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run(manage + command, env=env, check=True, cwd=ROOT)
-        gunicorn = subprocess.Popen(
-            [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                if request(f"http://127.0.0.1:{port}/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("audit: gunicorn did not answer /healthz")
+        site_prepare(env)
+        gunicorn = gunicorn_start(env, port, who="audit")
         rows = []
         for page in PAGES:
             report = out_dir / f"{page.strip('/').replace('/', '_') or 'home'}.json"

@@ -226,6 +226,32 @@ def machine():
     return f"{os.cpu_count()} CPUs ({model}), {int(mem) / 1024 / 1024:.1f} GiB RAM"
 
 
+def site_prepare(env):
+    """Migrate the scratch database, create the cache tables and collect static files."""
+    manage = [PY, str(ROOT / "manage.py")]
+    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run(manage + command, env=env, check=True, cwd=ROOT)
+
+
+def gunicorn_start(env, port, *, who):
+    """The real site under its production config; returns the process once /healthz answers 200."""
+    gunicorn = subprocess.Popen(
+        [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            if request(f"http://127.0.0.1:{port}/healthz")[0] == 200:
+                return gunicorn
+        except OSError:
+            pass
+        time.sleep(0.2)
+    gunicorn.kill()
+    raise SystemExit(f"{who}: gunicorn did not answer /healthz")
+
+
 def main():
     wrk_ensure()
     admin, url_for = server_connect()
@@ -248,29 +274,14 @@ def main():
     gunicorn = None
     try:
         log(f"scratch database {name}: migrate, fill")
-        manage = [PY, str(ROOT / "manage.py")]
-        for command in (["migrate", "--noinput", "-v0"], ["createcachetable"], ["collectstatic", "--noinput", "-v0"]):
-            subprocess.run(manage + command, env=env, check=True, cwd=ROOT)
+        site_prepare(env)
         filled = json.loads(
             subprocess.run(
                 [PY, str(ROOT / "bench" / "fill.py")], env=env, check=True, capture_output=True, text=True
             ).stdout
         )
         log(f"{filled['appointments']} appointments; starting gunicorn on {base}")
-        gunicorn = subprocess.Popen(
-            [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                if request(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("bench: gunicorn did not answer /healthz")
+        gunicorn = gunicorn_start(env, port, who="bench")
         manifest = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())
         static = f"/static/{manifest['paths']['css/site.css']}"
         session = admin_login(base, password)
