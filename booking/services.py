@@ -7,7 +7,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from booking.availability import practitioners_free_at
-from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Message, MessageKind
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, AppointmentStatus, Message, MessageKind
 from clinic.models import ClinicDetails
 
 # No 0/O or 1/I: a reference is read aloud on the phone and typed from an email.
@@ -120,7 +120,7 @@ def appointment_transition(*, appointment, to_status, by=None, note=""):
             appointment=locked, by=by, from_status=from_status, to_status=to_status, note=note
         )
         messages_for_transition(appointment=locked, note=note)
-        if to_status not in ACTIVE and from_status in ACTIVE:
+        if to_status not in ACTIVE_STATUSES and from_status in ACTIVE_STATUSES:
             waitlist_notify_freed(appointment=locked)
     return locked
 
@@ -162,7 +162,7 @@ def appointment_move(*, appointment, start, practitioner=None, by=None, by_patie
             try:
                 with transaction.atomic():
                     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-                    if locked.status not in ACTIVE:
+                    if locked.status not in ACTIVE_STATUSES:
                         raise TransitionNotAllowed(locked, locked.status)
                     old_start = locked.starts_at
                     locked.practitioner_id = practitioner_id
@@ -195,7 +195,6 @@ def appointment_move(*, appointment, start, practitioner=None, by=None, by_patie
     raise SlotTaken
 
 
-ACTIVE = {S.REQUESTED, S.CONFIRMED}
 K = MessageKind
 # What each new status tells the patient.
 TRANSITION_MESSAGES = {
