@@ -295,7 +295,10 @@ def test_nginx_takes_a_five_megabyte_upload_and_refuses_a_bigger_one(nginx_in_fr
     body = tmp_path / "body"
     body.write_bytes(b"x" * (5 * 1024 * 1024 + 4096))
     status, _headers = fetch(f"{nginx_in_front['https']}/healthz", "-X", "POST", "--data-binary", f"@{body}")
-    assert status == 403  # reached the site (which wants a CSRF token), not stopped by nginx
+    # Not stopped by nginx: it reached the site, which refuses it for the missing CSRF token (403).
+    # gunicorn answers before reading the whole body and closes; when nginx is still sending,
+    # it reports that as 502 (seen once in three CI runs). Either way, not nginx's own 413.
+    assert status in (403, 502)
     body.write_bytes(b"x" * (7 * 1024 * 1024))
     status, _headers = fetch(f"{nginx_in_front['https']}/healthz", "-X", "POST", "--data-binary", f"@{body}")
     assert status == 413
