@@ -6,4 +6,9 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self):
-        from booking import course_admin  # noqa: F401  (registers the courses' admin pages)
+        from booking import (
+            course_admin,  # noqa: F401  (registers the courses' admin pages)
+            signals,
+        )
+
+        signals.connect()

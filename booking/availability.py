@@ -2,13 +2,26 @@
 
 The arithmetic lives in ``availability_core`` (pure, no database); this module gathers the
 practitioners, their hours, closures and active appointments, and hands them over.
+
+The patient's free-times page reads them through ``availability_computed()``: each worker keeps what it
+computed under an availability version held in the shared cache. Every saved or deleted
+appointment, closure, working-hours row, practitioner, treatment or booking rule writes a new
+version once its transaction commits (``booking.signals``), so the next page computes afresh; a
+change made around the ORM (raw SQL) is picked up within CACHED_SECONDS. Whatever a cached list
+says, the details step and the database's exclusion constraint check the time again.
 """
 
+import time as clock
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
 
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.db import transaction
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from booking.availability_core import free_starts, merge_starts
@@ -31,10 +44,21 @@ def booking_window(*, rules, now):
     return now + timedelta(hours=rules.min_notice_hours), now + timedelta(days=rules.booking_horizon_days)
 
 
-def free_slots(*, treatment, first_day, last_day, practitioner=None, now=None, rules=None, ignore_appointment=None):
+def free_slots(
+    *,
+    treatment,
+    first_day,
+    last_day,
+    practitioner=None,
+    now=None,
+    rules=None,
+    ignore_appointment=None,
+    horizon_margin=timedelta(0),
+):
     """Free start times between two local days (inclusive), for one practitioner or any.
 
     ``ignore_appointment`` leaves one appointment's own time out of the busy times, for moving it.
+    ``horizon_margin`` reaches past the booking horizon, for a list kept a while (see free_slots_cached).
     Two queries (hours, then closures and appointments together), three when ``rules`` is not given
     and the clinic's details are not in the cache; whatever the number of days, practitioners or
     appointments.
@@ -43,6 +67,7 @@ def free_slots(*, treatment, first_day, last_day, practitioner=None, now=None, r
     rules = rules or clinic_details()
     tz = timezone.get_default_timezone()
     not_before, not_after = booking_window(rules=rules, now=now)
+    not_after += horizon_margin
 
     # The practitioners come with their hours: one without any hours has no free time anyway.
     giving = Practitioner.objects.giving(treatment)
@@ -93,6 +118,104 @@ def free_slots(*, treatment, first_day, last_day, practitioner=None, now=None, r
             not_after=not_after,
         )
     return [Slot(start, tuple(keys)) for start, keys in merge_starts(per_practitioner)]
+
+
+AVAILABILITY_VERSION_KEY = "booking:availability-version"
+# A safety net only: a change saved through the ORM writes a new version at once.
+CACHED_SECONDS = 300
+CACHED_MAX_ENTRIES = 512
+
+
+class Computed:
+    """This worker's free-time lists (and what they are shown with), for one availability version."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self, version=None):
+        self.version = version
+        self.entries = {}
+
+    def remember(self, key, compute):
+        """What ``compute()`` gives, kept for this version (and CACHED_SECONDS at most)."""
+        entry = self.entries.get(key)
+        if entry is None or clock.monotonic() - entry[0] > CACHED_SECONDS:
+            if len(self.entries) >= CACHED_MAX_ENTRIES:
+                self.entries.clear()
+            entry = self.entries[key] = (clock.monotonic(), compute())
+        return entry[1]
+
+    def free_slots(self, *, treatment, first_day, last_day, practitioner=None, now=None, rules=None):
+        """``free_slots`` for the patient's pages, computed once for this version.
+
+        A kept list reaches CACHED_SECONDS past the horizon and is cut to the booking window of
+        the moment it is served, so minimum notice and horizon hold to the second.
+        """
+        now = now or timezone.now()
+        rules = rules or clinic_details()
+        key = ("slots", treatment.pk, treatment.duration, treatment.buffer, getattr(practitioner, "pk", None))
+        key += (first_day, last_day, rules.min_notice_hours, rules.booking_horizon_days, rules.slot_step_minutes)
+        slots = self.remember(
+            key,
+            lambda: free_slots(
+                treatment=treatment,
+                first_day=first_day,
+                last_day=last_day,
+                practitioner=practitioner,
+                now=now,
+                rules=rules,
+                horizon_margin=timedelta(seconds=CACHED_SECONDS),
+            ),
+        )
+        not_before, not_after = booking_window(rules=rules, now=now)
+        return [slot for slot in slots if not_before <= slot.start <= not_after]
+
+
+computed = Computed()
+
+
+@receiver(setting_changed)
+def _computed_reset(*, setting, **kwargs):
+    # Tests swap the cache for each test; lists computed under the previous one must not survive it.
+    if setting == "CACHES":
+        computed.reset()
+
+
+def availability_version():
+    """The shared availability version: one small cache read."""
+    version = cache.get(AVAILABILITY_VERSION_KEY)
+    if version is None:
+        # Never set (or evicted): a fresh one, so that no list computed before can match it.
+        cache.add(AVAILABILITY_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(AVAILABILITY_VERSION_KEY)
+    return version
+
+
+def availability_computed():
+    """This worker's lists for the current availability version (read once: call it once per request).
+
+    The version is read before the database, so nothing is ever kept under a version newer than
+    what it was computed from.
+    """
+    version = availability_version()
+    if computed.version != version:
+        computed.reset(version)
+    return computed
+
+
+def availability_changed():
+    """Something free times depend on changed: every worker computes its lists afresh.
+
+    This worker forgets its lists at once (also inside a transaction that may still roll back: that
+    only costs a recomputation); the others see the new version once the transaction commits.
+    """
+    computed.entries.clear()
+
+    def publish():
+        cache.set(AVAILABILITY_VERSION_KEY, uuid.uuid4().hex, None)
+        computed.reset()
+
+    transaction.on_commit(publish)
 
 
 def practitioners_free_at(*, treatment, start, practitioner=None, now=None, ignore_appointment=None):

@@ -129,8 +129,8 @@ class OutsideSelfServiceWindow(Exception):
     """Too close to the visit to cancel or move online: the patient phones the clinic."""
 
 
-def self_service_open(*, appointment, now=None):
-    rules = ClinicDetails.objects.current()
+def self_service_open(*, appointment, now=None, rules=None):
+    rules = rules or ClinicDetails.objects.current()
     now = now or timezone.now()
     return appointment.starts_at - now >= timedelta(hours=rules.self_service_cutoff_hours)
 

@@ -1,6 +1,7 @@
 import functools
 import uuid
 from datetime import date, timedelta
+from itertools import groupby
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -8,16 +9,24 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
-from booking.availability import booking_window, first_day_today, free_slots, nearest_free_slots, slots_by_day
+from booking.availability import (
+    availability_computed,
+    booking_window,
+    first_day_today,
+    free_slots,
+    nearest_free_slots,
+)
 from booking.calendar import calendar_for
 from booking.forms import (
     ANY_PRACTITIONER,
@@ -48,7 +57,7 @@ from clinic.cache import clinic_details
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
-PERIOD_DAYS = 14  # free times shown per page
+PERIOD_DAYS = 7  # free times shown per page: a week
 PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
 
 
@@ -85,11 +94,20 @@ def book(request):
 @require_safe
 def times(request, treatment_slug):
     """Step 2: the free times for a period of days, for any practitioner or a named one."""
-    treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
-    return times_page(request, treatment=treatment)
+    computed = availability_computed()
+    treatment = computed.remember(("treatment", treatment_slug), lambda: active_treatment(treatment_slug))
+    if treatment is None:
+        raise Http404("No such treatment.")
+    return times_page(request, treatment=treatment, computed=computed)
 
 
-def times_page(request, *, treatment, problem=None, status=200, first_day=None):
+def active_treatment(slug):
+    return Treatment.objects.active().filter(slug=slug).first()
+
+
+def times_page(request, *, treatment, problem=None, status=200, first_day=None, computed=None):
+    """The free times of a period; ``computed`` (availability_computed) when the caller has it already."""
+    computed = computed or availability_computed()
     rules = clinic_details(request)
     now = timezone.now()
     today = first_day_today(now)
@@ -107,7 +125,9 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None):
     first_day = max(first_day, today)
     last_day = min(first_day + timedelta(days=PERIOD_DAYS - 1), last_bookable)
 
-    practitioners = list(Practitioner.objects.giving(treatment))
+    practitioners = computed.remember(
+        ("practitioners", treatment.pk), lambda: list(Practitioner.objects.giving(treatment))
+    )
     practitioner_value = request.GET.get("practitioner") or ANY_PRACTITIONER
     chosen = next((p for p in practitioners if str(p.pk) == practitioner_value), None)
     if chosen is None and practitioner_value != ANY_PRACTITIONER:
@@ -115,7 +135,7 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None):
         status = 400
         practitioner_value = ANY_PRACTITIONER
 
-    slots = free_slots(
+    slots = computed.free_slots(
         treatment=treatment, first_day=first_day, last_day=last_day, practitioner=chosen, now=now, rules=rules
     )
 
@@ -132,8 +152,8 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None):
         "chosen_practitioner": chosen,
         "first_day": first_day,
         "last_day": last_day,
-        "days": time_choices(slots),
-        "chosen_start": request.GET.get("start"),  # coming back to change it: the time chosen before
+        # Coming back to change it: the time chosen before is checked.
+        "days": time_choices(slots, chosen=request.GET.get("start")),
         "previous_url": period_url(max(today, first_day - timedelta(days=PERIOD_DAYS))) if first_day > today else None,
         "next_url": period_url(next_day) if next_day <= last_bookable else None,
         "errors": [("times", problem) for problem in problems],
@@ -141,12 +161,29 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None):
     return render(request, "booking/times.html", context, status=status)
 
 
-def time_choices(slots):
-    """Free times grouped by local day, each as (form value, local time), for the radio groups."""
-    return [
-        {"day": day, "times": [(start_format(slot.start), slot.local_start) for slot in day_slots]}
-        for day, day_slots in slots_by_day(slots)
-    ]
+def time_choices(slots, *, chosen=None):
+    """Free times grouped by local day, for the radio groups of includes/time_choices.html.
+
+    A period can hold hundreds of times: their radio buttons are built here in one pass rather
+    than by the template language, which costs a hundred times more per button. Every value is
+    the site's own (a UTC time in START_FORMAT), and is escaped all the same.
+    """
+    tz = timezone.get_current_timezone()
+    days = []
+    for day, day_slots in groupby(
+        ((slot.start.astimezone(tz), slot.start) for slot in slots), key=lambda s: s[0].date()
+    ):
+        options = []
+        for local_start, start in day_slots:
+            value = escape(start_format(start))
+            ident = f"start-{value.lower().replace(':', '')}"
+            checked = " checked" if value == chosen else ""
+            options.append(
+                f'<input class="btn-check" type="radio" name="start" id="{ident}" value="{value}"{checked}>'
+                f'<label class="btn btn-outline-primary time-option" for="{ident}">{local_start:%H:%M}</label>'
+            )
+        days.append({"day": day, "options": mark_safe("\n".join(options))})  # noqa: S308  (escaped above)
+    return days
 
 
 @sensitive_post_parameters(*PATIENT_FIELDS)
@@ -369,14 +406,18 @@ def self_service_refusal(request, *, appointment, token, rules):
 @require_safe
 @patient_link
 def manage(request, appointment, token):
-    """The patient's appointment as it is now, with the choices still open to them. Opening it changes nothing."""
-    rules = ClinicDetails.objects.current()
+    """The patient's appointment as it is now, with the choices still open to them. Opening it changes nothing.
+
+    The clinic's details come from the worker's copy (clinic.cache); cancelling and moving check
+    the cutoff again against the database.
+    """
+    rules = clinic_details(request)
     context = {
         "clinic": rules,
         "appointment": appointment,
         "token": token,
         "status_words": STATUS_WORDS[appointment.status],
-        "can_change": appointment.is_active and self_service_open(appointment=appointment),
+        "can_change": appointment.is_active and self_service_open(appointment=appointment, rules=rules),
         "calendar_cancels": appointment.status in CALENDAR_CANCELS,
     }
     return render(request, "booking/manage.html", context)

@@ -215,7 +215,7 @@ def test_times_page_says_so_when_a_period_has_no_free_times(client, treatment, p
     WorkingHours.objects.filter(practitioner=practitioner).delete()
     html = client.get(times_url(treatment)).content.decode()
     assert "There are no free times in these days." in html
-    assert "See the next two weeks" in html
+    assert "See the next week" in html
     assert not radio_values(html)
 
 

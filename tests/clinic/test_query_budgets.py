@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from booking.availability import first_day_today, free_slots
 from booking.forms import start_format
+from booking.links import manage_token
 from booking.models import Appointment, Practitioner, Treatment, WorkingHours
 from clinic.cache import clinic_details
 
@@ -121,3 +122,23 @@ def test_a_valid_booking_request_stays_within_its_own_budget(client, treatment, 
     assert response.status_code in (302, 303)
     assert Appointment.objects.count() == 1
     assert len(queries) <= POST_BUDGET, queries
+
+
+def test_the_patients_appointment_page_reads_only_the_appointment(client, treatment, slot):
+    appointment = Appointment.objects.create(
+        reference="BUDGET23",
+        treatment=treatment,
+        practitioner=Practitioner.objects.filter(active=True).first(),
+        starts_at=slot.start,
+        ends_at=slot.start + treatment.duration,
+        blocked_until=slot.start + treatment.duration + treatment.buffer,
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        phone="+442079460000",
+    )
+    url = reverse("booking:manage", kwargs={"token": manage_token(appointment=appointment)})
+    response, queries = queries_for(client, url)
+    assert response.status_code == 200
+    assert "BUDGET23" in response.content.decode()
+    assert len(queries) == 1, queries

@@ -1,0 +1,170 @@
+"""The free-times page keeps what it computed per availability version: never a time no longer free.
+
+Each worker keeps its lists (booking.availability.Computed) under a version in the shared cache;
+every saved or deleted appointment, closure, working-hours row, practitioner, treatment or booking
+rule writes a new one (booking.signals). These tests watch the page a patient sees.
+"""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from booking import availability
+from booking.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_today, free_slots
+from booking.forms import start_parse
+from booking.models import Appointment, AppointmentStatus, Closure, Practitioner, Treatment, WorkingHours
+from booking.services import appointment_transition
+from clinic.cache import clinic_details
+from clinic.models import ClinicDetails
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def treatment():
+    return Treatment.objects.get(slug="hair-loss")
+
+
+@pytest.fixture
+def practitioner(treatment):
+    Practitioner.objects.update(active=False)
+    person = Practitioner.objects.create(name="Dr Ada Test")
+    person.treatments.add(treatment)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
+    )
+    return person
+
+
+def offered(client, treatment):
+    response = client.get(reverse("booking:times", kwargs={"treatment_slug": treatment.slug}))
+    assert response.status_code == 200
+    return [start_parse(value) for value in re.findall(r'name="start"[^>]*value="([^"]+)"', response.content.decode())]
+
+
+def book(practitioner, treatment, start):
+    return Appointment.objects.create(
+        reference="CACHE234",
+        treatment=treatment,
+        practitioner=practitioner,
+        starts_at=start,
+        ends_at=start + treatment.duration,
+        blocked_until=start + treatment.duration + treatment.buffer,
+        status=AppointmentStatus.REQUESTED,
+        first_name="Pat",
+        last_name="Ient",
+        email="pat@example.com",
+        phone="+447700900000",
+    )
+
+
+def test_a_time_booked_after_the_page_was_shown_is_not_offered_again(client, treatment, practitioner):
+    first = offered(client, treatment)
+    taken = first[3]
+    book(practitioner, treatment, taken)
+    assert taken not in offered(client, treatment)
+
+
+def test_a_cancelled_appointment_gives_its_time_back_on_the_next_visit(client, treatment, practitioner):
+    start = offered(client, treatment)[3]
+    appointment = book(practitioner, treatment, start)
+    assert start not in offered(client, treatment)
+    appointment_transition(appointment=appointment, to_status=AppointmentStatus.CANCELLED_BY_CLINIC)
+    assert start in offered(client, treatment)
+
+
+def test_a_closure_and_changed_hours_show_at_once(client, treatment, practitioner):
+    starts = offered(client, treatment)
+    first_day = timezone.localtime(starts[0]).date()
+    day_start = timezone.make_aware(timezone.datetime.combine(first_day, time.min))
+    Closure.objects.create(starts_at=day_start, ends_at=day_start + timedelta(days=1), reason="Training")
+    assert not [s for s in offered(client, treatment) if timezone.localtime(s).date() == first_day]
+
+    WorkingHours.objects.filter(practitioner=practitioner).delete()
+    assert offered(client, treatment) == []
+
+
+def test_a_practitioner_who_stops_giving_the_treatment_has_no_times_for_it(client, treatment, practitioner):
+    assert offered(client, treatment)
+    practitioner.treatments.remove(treatment)
+    assert offered(client, treatment) == []
+
+
+def test_a_longer_treatment_is_offered_with_its_new_length_at_once(client, treatment, practitioner):
+    assert treatment.duration_minutes == 45
+    assert timezone.localtime(max(offered(client, treatment))).time() == time(19, 15)  # the visit ends by 20:00
+    treatment.duration_minutes = 90
+    treatment.save()
+    assert timezone.localtime(max(offered(client, treatment))).time() == time(18, 30)
+
+
+def test_the_page_served_again_reads_only_the_version(client, treatment, practitioner):
+    clinic_details()
+    offered(client, treatment)
+    with CaptureQueriesContext(connection) as queries:
+        starts = offered(client, treatment)
+    assert starts
+    # The per-test cache is in memory (tests/conftest.py), so the version read costs no query here;
+    # on the DatabaseCache it is one (docs/benchmarks.md).
+    assert [q["sql"] for q in queries.captured_queries] == []
+
+
+def test_a_kept_list_follows_the_minimum_notice_and_horizon_of_the_moment_it_is_served(treatment, practitioner):
+    rules = ClinicDetails.objects.current()
+    rules.min_notice_hours = 0
+    tomorrow = first_day_today() + timedelta(days=1)
+    now = timezone.make_aware(timezone.datetime.combine(tomorrow, time(9, 58)))
+    later = now + timedelta(seconds=availability.CACHED_SECONDS - 1)  # 10:02:59, still within the kept time
+    args = {"treatment": treatment, "first_day": tomorrow, "last_day": tomorrow + timedelta(days=61)}
+    kept = Computed()
+    at_first = [s.start for s in kept.free_slots(now=now, rules=rules, **args)]
+    served_later = [s.start for s in kept.free_slots(now=later, rules=rules, **args)]
+
+    # Exactly what a fresh computation gives at that moment.
+    assert served_later == [s.start for s in free_slots(now=later, rules=rules, **args)]
+    # 10:00 tomorrow was bookable at 09:58 and is gone at 10:02...
+    assert timezone.localtime(at_first[0]).time() == time(10)
+    assert timezone.localtime(served_later[0]).time() == time(10, 15)
+    # ...and 10:00 on the horizon's last day, past it at 09:58, is offered at 10:02.
+    horizon_day = now + timedelta(days=rules.booking_horizon_days)
+    at_horizon = horizon_day.replace(minute=0) + timedelta(hours=1)
+    assert timezone.localtime(at_horizon).time() == time(10)
+    assert at_horizon not in at_first
+    assert at_horizon in served_later
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_workers_see_a_new_version_only_once_the_change_commits(clinic_content, treatment, practitioner):
+    before = availability.availability_version()
+    start = free_slots(treatment=treatment, first_day=first_day_today(), last_day=first_day_today() + timedelta(7))[0]
+    with transaction.atomic():
+        book(practitioner, treatment, start.start)
+        assert cache.get(AVAILABILITY_VERSION_KEY) == before  # not yet: the booking may still roll back
+    assert cache.get(AVAILABILITY_VERSION_KEY) != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_leaves_the_version_alone(clinic_content, treatment, practitioner):
+    before = availability.availability_version()
+    start = free_slots(treatment=treatment, first_day=first_day_today(), last_day=first_day_today() + timedelta(7))[0]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        book(practitioner, treatment, start.start)
+        raise RuntimeError
+    assert cache.get(AVAILABILITY_VERSION_KEY) == before
+
+
+def test_another_workers_change_reaches_this_worker_through_the_version(client, treatment, practitioner):
+    start = offered(client, treatment)[3]
+    # Another worker books (its own lists are cleared there, not here) and publishes a new version.
+    keep = availability.computed.entries.copy()
+    book(practitioner, treatment, start)
+    availability.computed.entries.update(keep)  # as if this worker had seen nothing
+    assert start in offered(client, treatment)  # proves the copy is what would be served...
+    cache.set(AVAILABILITY_VERSION_KEY, "published-by-another-worker", None)
+    assert start not in offered(client, treatment)  # ...until the new version arrives
