@@ -144,12 +144,15 @@ def bookings(base, treatment, starts):
     """POSTs valid booking forms from CONNECTIONS threads, each for a time nobody else is given.
 
     Each thread first GETs the details page (untimed) for the form's CSRF cookie and token, its
-    submission key and its signed start time; only the POST and its answer are timed.
+    submission key and its signed start time; only the POST and its answer are timed. After each
+    booking it GETs the free-times page, timed apart: the booking changed the availability
+    version, so that page is computed afresh (the first visit after any change costs this much).
     """
     details = f"{base}/book/{treatment}/details/"
+    times_page = f"{base}/book/{treatment}/"
     starts = list(starts[:POSTS])
     lock = threading.Lock()
-    latencies, errors = [], []
+    latencies, errors, fresh = [], [], []
     began = time.monotonic()
 
     def client():
@@ -180,6 +183,13 @@ def bookings(base, treatment, starts):
                 latencies.append(elapsed)
                 if status not in (302, 303):
                     errors.append(f"POST {status}")
+            moment = time.monotonic()
+            status, _, _ = request(times_page)
+            elapsed = (time.monotonic() - moment) * 1000
+            with lock:
+                fresh.append(elapsed)
+                if status != 200:
+                    errors.append(f"GET free times {status}")
 
     threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
     for thread in threads:
@@ -188,18 +198,26 @@ def bookings(base, treatment, starts):
         thread.join()
     duration = time.monotonic() - began
     latencies.sort()
+    fresh.sort()
 
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else float("nan")
+    def pct(values, p):
+        return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
     return {
         "rps": len(latencies) / duration if duration else 0,
         "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p95": pct(0.95),
-        "p99": pct(0.99),
+        "p95": pct(latencies, 0.95),
+        "p99": pct(latencies, 0.99),
         "errors": len(errors),
         "requests": len(latencies),
         "error_kinds": sorted(set(errors)),
+        "after_change": {
+            "rps": len(fresh) / duration if duration else 0,
+            "p50": statistics.median(fresh) if fresh else float("nan"),
+            "p99": pct(fresh, 0.99),
+            "errors": sum(1 for e in errors if e.startswith("GET free times")),
+            "requests": len(fresh),
+        },
     }
 
 
@@ -305,6 +323,7 @@ def main():
         log("booking POSTs")
         post = bookings(base, treatment, filled["starts"])
         results.append(("booking POST", post))
+        results.append(("free times after a change", post["after_change"]))
         rss = worker_rss(gunicorn.pid)
 
         ceiling = results[0][1]["rps"]
