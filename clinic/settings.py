@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files carry these headers too.
     "clinic.middleware.security_headers",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's CSPMiddleware, with the site's policy built once (clinic/middleware.py).
+    "clinic.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -234,7 +235,11 @@ STORAGES = {
     "default": {"BACKEND": CLINIC_MEDIA_STORAGE, "OPTIONS": CLINIC_MEDIA_STORAGE_OPTIONS},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_MAX_AGE = 31536000  # hashed names make a year of caching safe
+# Hashed names (site.3f2a1b9c8d7e.css) are cached for ever (immutable) whatever this says. This is for
+# names without a hash, which may change: /favicon.ico and the unhashed copies, an hour, as nginx does.
+WHITENOISE_MAX_AGE = 3600
+# Files browsers ask for at the root of the site by name (/favicon.ico), served by whitenoise.
+WHITENOISE_ROOT = BASE_DIR / "root_files"
 
 # Uploads: images only, and small; the image validator enforces its own, stricter limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

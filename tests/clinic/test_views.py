@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -65,6 +66,24 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_out_of_admin(client
     body = client.get("/robots.txt").content.decode()
     assert "Disallow: /admin/" in body
     assert "Sitemap: http://testserver/sitemap.xml" in body
+
+
+def test_the_site_icon_shows_in_the_tab_and_for_browsers_that_ask_for_favicon_ico(client):
+    # Browsers, and the admin's pages, ask for /favicon.ico by name: a 404 there is a console error.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert b"".join(response.streaming_content).startswith(b"\x00\x00\x01\x00")  # an icon file, not a page
+    # Its name has no hash, so a new icon must reach returning visitors soon.
+    max_age = int(re.search(r"max-age=(\d+)", response["Cache-Control"])[1])
+    assert 0 < max_age <= 86400 and "immutable" not in response["Cache-Control"]
+
+    link = re.search(r'<link rel="icon" href="([^"]+)"', client.get(reverse("home")).content.decode())
+    assert link, "the home page links no icon"
+    linked = client.get(link[1])
+    assert linked.status_code == 200
+    assert linked["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(linked.streaming_content)
 
 
 def test_sitemap_lists_public_pages_and_treatments_only(client):
