@@ -33,7 +33,6 @@ from booking.admin_forms import PhoneBookingChoiceForm, PhoneBookingForm, Reason
 from booking.availability import first_day_today, free_slots, practitioners_free_at, slots_by_day
 from booking.forms import PHONE_REGION, start_format
 from booking.models import (
-    ACTIVE_STATUSES,
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
@@ -54,7 +53,6 @@ from booking.services import (
     appointment_request,
     appointment_transition,
     constraint_name,
-    reference_new,
 )
 from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
@@ -148,35 +146,33 @@ S = AppointmentStatus
 
 
 class AppointmentAdminForm(forms.ModelForm):
+    """An existing appointment's page: staff notes, and a move to another time or practitioner.
+
+    New appointments are booked through "Book for a patient" (AppointmentAdmin.phone_booking_view).
+    """
+
     # Worked out here rather than typed, so Django's form validation leaves them out, and with
     # them the no-overlap constraint; validate_unique() puts them back.
     COMPUTED_FIELDS = {"ends_at", "blocked_until", "status"}
 
     class Meta:
         model = Appointment
-        fields = ["treatment", "practitioner", "starts_at", "status", *PATIENT_FIELDS, "staff_notes"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "status" in self.fields:
-            # A new appointment holds its time; later changes go through the workflow.
-            self.fields["status"].choices = [(status.value, status.label) for status in ACTIVE_STATUSES]
+        fields = ["practitioner", "starts_at", "staff_notes"]
 
     @property
     def is_move(self):
-        """Staff changed the time or the practitioner of an existing appointment."""
-        return self.instance.pk is not None and bool({"starts_at", "practitioner"} & set(self.changed_data))
+        """Staff changed the time or the practitioner."""
+        return bool({"starts_at", "practitioner"} & set(self.changed_data))
 
     def clean(self):
         cleaned_data = super().clean()
-        treatment = cleaned_data.get("treatment", self.instance.treatment if self.instance.pk else None)
+        treatment = self.instance.treatment
         start = cleaned_data.get("starts_at")
-        moved = self.instance.pk is None or {"treatment", "starts_at", "practitioner"} & set(self.changed_data)
-        if treatment and start and moved:
+        if start and self.is_move:
             self.instance.ends_at = start + treatment.duration
             self.instance.blocked_until = start + treatment.duration + treatment.buffer
-        if self.is_move and start and cleaned_data.get("practitioner"):
-            self.move_check(treatment, start, cleaned_data["practitioner"])
+            if cleaned_data.get("practitioner"):
+                self.move_check(treatment, start, cleaned_data["practitioner"])
         return cleaned_data
 
     def move_check(self, treatment, start, practitioner):
@@ -206,8 +202,8 @@ class AppointmentAdminForm(forms.ModelForm):
 
     def validate_unique(self):
         super().validate_unique()
-        if self.instance.blocked_until is None or self.has_error("starts_at"):
-            return  # no times to check, or the move check has already said why not
+        if self.has_error("starts_at"):
+            return  # the move check has already said why not
         exclude = self._get_validation_exclusions() - self.COMPUTED_FIELDS
         try:
             self.instance.validate_constraints(exclude=exclude)
@@ -388,6 +384,15 @@ class AppointmentAdmin(admin.ModelAdmin):
     def has_export_permission(self, request):
         return request.user.has_perm("booking.export_appointment")
 
+    def has_add_permission(self, request):
+        # Django's add form would skip the booking rules (hours, closures, notice) and the patient's
+        # emails; staff book through "Book for a patient" instead (has_book_permission).
+        return False
+
+    def has_book_permission(self, request):
+        """Book for a patient: the model's add permission, never a practitioner's login."""
+        return super().has_add_permission(request) and not self.practitioner_only(request)
+
     def has_delete_permission(self, request, obj=None):
         return False  # an appointment is cancelled, never deleted: its history is the record
 
@@ -427,7 +432,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         context = {
-            "can_book": self.has_decide_permission(request),
+            "can_book": self.has_book_permission(request),
             "can_export": self.has_export_permission(request),
             **(extra_context or {}),
         }
@@ -435,13 +440,13 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     # The single appointment's page.
 
+    def add_view(self, request, form_url="", extra_context=None):
+        # Old bookmarks and links to Django's add page land where staff book.
+        if not self.has_book_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:booking_appointment_book"))
+
     def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            return [
-                (None, {"fields": ["treatment", "practitioner", "starts_at", "status"]}),
-                ("Patient", {"fields": PATIENT_FIELDS}),
-                ("Staff", {"fields": ["staff_notes"]}),
-            ]
         return [
             (None, {"fields": ["reference", "status", "treatment", "practitioner", "starts_at", "ends_at"]}),
             ("Patient (as they sent it)", {"fields": [*PATIENT_FIELDS, "consent_at", "privacy_notice"]}),
@@ -451,8 +456,6 @@ class AppointmentAdmin(admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
         # What the patient submitted stays as they sent it; status changes go through the workflow;
         # a move keeps the treatment (its length decides the time the move needs).
         readonly = [
@@ -471,9 +474,6 @@ class AppointmentAdmin(admin.ModelAdmin):
         if not obj.is_active or self.practitioner_only(request):
             readonly += ["practitioner", "starts_at"]
         return readonly
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
 
     @admin.display(description="Queued and sent")
     def emails(self, obj):
@@ -522,13 +522,6 @@ class AppointmentAdmin(admin.ModelAdmin):
         return reverse("admin:booking_appointment_status", args=[obj.pk, action.name])
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.reference = reference_new()
-            super().save_model(request, obj, form, change)
-            AppointmentEvent.objects.create(
-                appointment=obj, by=request.user, to_status=obj.status, note="Added by staff in the admin."
-            )
-            return
         if form.is_move:
             # Through the one place that moves: history, the patient's email, the waitlist.
             appointment_move(
@@ -543,9 +536,6 @@ class AppointmentAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError as error:
-            if constraint_name(error) != NO_OVERLAP:
-                raise
         except SlotTaken:
             pass
         except TransitionNotAllowed as refused:
@@ -706,7 +696,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         """Book for a patient on the phone: the public form's rules, staff's words."""
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
-        if not self.has_decide_permission(request):
+        if not self.has_book_permission(request):
             raise PermissionDenied
         rules = ClinicDetails.objects.current()
         notice = PrivacyNotice.objects.current()
@@ -745,7 +735,9 @@ class AppointmentAdmin(admin.ModelAdmin):
                         "as a request; confirm it when it suits.",
                         messages.SUCCESS,
                     )
-                    return HttpResponseRedirect(reverse("admin:booking_appointment_change", args=[appointment.pk]))
+                    if self.has_view_or_change_permission(request, appointment):
+                        return HttpResponseRedirect(reverse("admin:booking_appointment_change", args=[appointment.pk]))
+                    return HttpResponseRedirect(reverse("admin:booking_appointment_book"))
             status = 409 if form.has_error("start", "taken") else 400
 
         today = first_day_today()

@@ -1,6 +1,7 @@
 import importlib
 import os
 import shutil
+from datetime import time
 
 import pytest
 from django.conf import settings
@@ -73,6 +74,31 @@ def clinic_content(transactional_db):
 
     for module, function in SEED_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture
+def working_every_day():
+    """Makes a practitioner who gives the treatments and works 08:00–20:00 every day of the week, so free
+    times exist whenever the tests run. They become the only active practitioner unless ``only=False``."""
+    from booking.models import Practitioner, WorkingHours
+
+    def make(*treatments, name="Dr Ada Test", only=True):
+        if only:
+            Practitioner.objects.update(active=False)
+        person = Practitioner.objects.create(name=name)
+        person.treatments.add(*treatments)
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
+        )
+        return person
+
+    return make
+
+
+@pytest.fixture
+def practitioner(treatment, working_every_day):
+    """The only active practitioner, giving the test module's ``treatment`` and working every day."""
+    return working_every_day(treatment)
 
 
 @pytest.fixture(autouse=True)

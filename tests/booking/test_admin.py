@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -5,9 +6,19 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.admin import AppointmentAdminForm
-from booking.availability import free_slots
-from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Closure, Practitioner, Treatment
+import booking.forms
+import booking.services
+from booking.availability import free_slots, practitioners_free_at
+from booking.forms import start_format
+from booking.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    Closure,
+    MessageKind,
+    Practitioner,
+    Treatment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,49 +146,69 @@ def booked():
     return appointment
 
 
-def appointment_add_data(booked, start):
-    local_start = timezone.localtime(start)
-    return {
-        "treatment": booked.treatment.pk,
-        "practitioner": booked.practitioner.pk,
-        "starts_at_0": local_start.date().isoformat(),
-        "starts_at_1": f"{local_start:%H:%M}",
-        "status": AppointmentStatus.CONFIRMED,
+def phone_booking(client, booked, start):
+    """Reception books Tom Reyes by phone with the practitioner of the held visit ("Book for a patient")."""
+    url = reverse("admin:booking_appointment_book")
+    query = f"?treatment={booked.treatment.pk}&practitioner={booked.practitioner.pk}"
+    data = {
+        "start": start_format(start),
+        "practitioner": str(booked.practitioner.pk),
+        "submission_key": str(uuid.uuid4()),
         "first_name": "Tom",
         "last_name": "Reyes",
         "email": "tom@example.com",
-        "phone": "+447700900456",
-        "first_visit": "on",
+        "phone": "020 7946 0456",
+        "first_visit": "yes",
         "message": "",
-        "staff_notes": "Booked by phone.",
+        "told_privacy": "on",
     }
+    return client.post(url + query, data)
 
 
-def test_staff_add_an_appointment_by_phone_with_its_history(admin_client, booked):
+def test_the_plain_add_page_sends_staff_to_book_for_a_patient(admin_client, booked):
+    book_url = reverse("admin:booking_appointment_book")
+    add_url = reverse("admin:booking_appointment_add")
+
+    response = admin_client.get(add_url)
+    assert response.status_code == 302 and response["Location"] == book_url
+    posted = admin_client.post(add_url, {"treatment": booked.treatment.pk, "last_name": "Reyes"})
+    assert posted.status_code == 302 and posted["Location"] == book_url
+    assert not Appointment.objects.filter(last_name="Reyes").exists()
+
+    for page in (reverse("admin:booking_appointment_changelist"), reverse("admin:index")):
+        html = admin_client.get(page).content.decode()
+        assert f'href="{book_url}"' in html and "Book for a patient" in html, page
+        assert f'href="{add_url}"' not in html, page
+
+
+def test_staff_book_an_appointment_by_phone_with_its_history(admin_client, booked):
     start = booked.blocked_until  # right after the held visit and its buffer
-    response = admin_client.post(reverse("admin:booking_appointment_add"), appointment_add_data(booked, start))
-    assert response.status_code == 302
+    response = phone_booking(admin_client, booked, start)
 
     added = Appointment.objects.get(last_name="Reyes")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:booking_appointment_change", args=[added.pk])
     assert len(added.reference) == 8
-    assert added.status == AppointmentStatus.CONFIRMED
+    assert added.status == AppointmentStatus.REQUESTED
+    assert added.practitioner == booked.practitioner
     assert added.ends_at == start + booked.treatment.duration
     assert added.blocked_until == added.ends_at + booked.treatment.buffer
-    assert [(event.to_status, event.by.username) for event in added.events.all()] == [
-        (AppointmentStatus.CONFIRMED, "admin")
+    assert [(event.to_status, event.by.username, event.note) for event in added.events.all()] == [
+        (AppointmentStatus.REQUESTED, "admin", "Booked by phone by admin.")
     ]
+    assert added.messages.filter(kind=MessageKind.REQUEST_RECEIVED).exists()  # the patient is told
     changelist = admin_client.get(reverse("admin:booking_appointment_changelist")).content.decode()
     assert added.reference in changelist and "Tom Reyes" in changelist
     assert f"{timezone.localtime(start):%H:%M}" in changelist
 
 
-def test_staff_adding_an_overlapping_appointment_get_the_message_and_nothing_is_saved(admin_client, booked):
+def test_staff_booking_an_overlapping_appointment_get_the_message_and_nothing_is_saved(admin_client, booked):
     start = booked.starts_at + timedelta(minutes=30)
-    response = admin_client.post(reverse("admin:booking_appointment_add"), appointment_add_data(booked, start))
+    response = phone_booking(admin_client, booked, start)
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     html = response.content.decode()
-    assert TAKEN in html
+    assert "that time was just taken" in html
     assert 'value="Reyes"' in html  # what staff typed is kept
     assert not Appointment.objects.filter(last_name="Reyes").exists()
 
@@ -234,29 +265,40 @@ def test_staff_moving_an_appointment_onto_another_get_the_message_and_nothing_ch
 
 def test_a_cancelled_appointment_does_not_block_staff_from_booking_its_time(admin_client, booked):
     Appointment.objects.filter(pk=booked.pk).update(status=AppointmentStatus.CANCELLED_BY_PATIENT)
-    response = admin_client.post(
-        reverse("admin:booking_appointment_add"), appointment_add_data(booked, booked.starts_at)
-    )
+    response = phone_booking(admin_client, booked, booked.starts_at)
     assert response.status_code == 302
-    assert Appointment.objects.filter(last_name="Reyes").exists()
+    assert Appointment.objects.get(last_name="Reyes").starts_at == booked.starts_at
 
 
-def test_a_clash_that_slips_past_the_form_still_gets_the_message_not_an_error_page(admin_client, booked, monkeypatch):
-    # Stands in for another booking committed between the form's check and the insert.
-    original, calls = AppointmentAdminForm.validate_unique, []
+def test_a_clash_that_slips_past_the_checks_is_refused_by_the_database_with_a_message(
+    admin_client, booked, monkeypatch
+):
+    # Another booking is committed after the form's and the service's checks found the time free:
+    # both still see it free, so only the exclusion constraint can refuse the insert.
+    start = booked.blocked_until
+    free = practitioners_free_at(treatment=booked.treatment, start=start, practitioner=booked.practitioner)
+    assert free
+    monkeypatch.setattr(booking.forms, "practitioners_free_at", lambda **kwargs: free)
+    monkeypatch.setattr(booking.services, "practitioners_free_at", lambda **kwargs: free)
+    Appointment.objects.create(
+        reference="RACE2345",
+        treatment=booked.treatment,
+        practitioner=booked.practitioner,
+        starts_at=start,
+        ends_at=start + booked.treatment.duration,
+        blocked_until=start + booked.treatment.duration + booked.treatment.buffer,
+        first_name="Ada",
+        last_name="Quinn",
+        email="ada@example.com",
+        phone="+447700900789",
+    )
 
-    def check_too_late(form):
-        calls.append(form)
-        if len(calls) > 1:
-            original(form)
+    response = phone_booking(admin_client, booked, start)
 
-    monkeypatch.setattr(AppointmentAdminForm, "validate_unique", check_too_late)
-    start = booked.starts_at + timedelta(minutes=30)
-    response = admin_client.post(reverse("admin:booking_appointment_add"), appointment_add_data(booked, start))
-
-    assert len(calls) == 2
-    assert response.status_code == 200
-    assert TAKEN in response.content.decode()
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "That time was taken a moment ago by another booking." in html
+    assert 'value="Reyes"' in html
     assert not Appointment.objects.filter(last_name="Reyes").exists()
 
 

@@ -508,6 +508,32 @@ def test_a_practitioner_records_outcomes_of_their_own_visits_but_does_not_decide
     assert "waiting for a decision" in client.get(reverse("admin:index")).content.decode()
 
 
+def test_staff_without_the_add_permission_are_offered_no_booking_and_cannot_book(client, soon):
+    appointment_at(soon)
+    client.force_login(staff("decider", ["view_appointment", "change_appointment"]))
+
+    for page in (reverse(CHANGELIST), reverse("admin:index")):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert "Book for a patient" not in response.content.decode(), page
+    assert client.get(reverse("admin:booking_appointment_book")).status_code == 403
+    assert client.get(reverse("admin:booking_appointment_add")).status_code == 403
+
+
+def test_staff_who_may_only_add_book_and_come_back_to_the_booking_page(client, bookable):
+    treatment, start = bookable
+    client.force_login(staff("caller", ["add_appointment"]))
+    url = reverse("admin:booking_appointment_book")
+    index = client.get(reverse("admin:index")).content.decode()
+    assert f'<a href="{url}" class="button">Book for a patient</a>' in index
+
+    response = client.post(url + f"?treatment={treatment.pk}&practitioner=any", phone_booking_data(start), follow=True)
+
+    assert response.redirect_chain == [(url, 302)]
+    assert response.status_code == 200
+    assert page_messages(response)[0].startswith(f"{Appointment.objects.get(last_name='Hopper').reference} booked")
+
+
 # CSV export.
 
 
@@ -613,6 +639,7 @@ def test_reception_books_for_a_patient_on_the_phone(reception, bookable):
     url = reverse("admin:booking_appointment_book")
     changelist = reception.get(reverse(CHANGELIST)).content.decode()
     assert f'<a href="{url}" class="addlink">Book for a patient</a>' in changelist
+    assert reverse("admin:booking_appointment_add") not in changelist  # no plain add form beside it
 
     first = reception.get(url)
     assert first.status_code == 200 and 'name="treatment"' in first.content.decode()

@@ -18,7 +18,7 @@ from django.utils import timezone
 from booking import availability
 from booking.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_today, free_slots
 from booking.forms import start_parse
-from booking.models import Appointment, AppointmentStatus, Closure, Practitioner, Treatment, WorkingHours
+from booking.models import Appointment, AppointmentStatus, Closure, Treatment, WorkingHours
 from booking.services import appointment_transition
 from clinic.cache import clinic_details
 from clinic.models import ClinicDetails
@@ -29,17 +29,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def treatment():
     return Treatment.objects.get(slug="hair-loss")
-
-
-@pytest.fixture
-def practitioner(treatment):
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
 
 
 def offered(client, treatment):

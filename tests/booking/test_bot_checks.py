@@ -4,7 +4,6 @@ useful, while a person at a person's speed books as before; an oversized request
 import re
 import time
 import uuid
-from datetime import time as clock_time
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from django.urls import reverse
 from booking import views as booking_views
 from booking.availability import first_day_today, free_slots
 from booking.forms import TRY_AGAIN_MESSAGE, form_started_at, form_started_token, start_format
-from booking.models import Appointment, Message, Practitioner, Treatment, WaitlistEntry, WorkingHours
+from booking.models import Appointment, Message, Treatment, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +41,7 @@ def treatment():
 
 
 @pytest.fixture
-def slot(treatment):
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=clock_time(8), end_time=clock_time(20))
-        for day in range(7)
-    )
+def slot(treatment, practitioner):
     today = first_day_today()
     return free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
 

@@ -1,6 +1,6 @@
 """Calendar files (.ics): times that calendar apps read correctly, and one event per appointment."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ from django.core import mail
 from icalendar import Calendar
 
 from booking.calendar import calendar_for
-from booking.models import Appointment, AppointmentStatus, Message, MessageKind, Practitioner, Treatment, WorkingHours
+from booking.models import Appointment, AppointmentStatus, Message, MessageKind, Treatment
 from booking.services import appointment_transition
 from booking.tasks import message_send
 from clinic.models import ClinicDetails
@@ -32,17 +32,6 @@ def clinic():
 @pytest.fixture
 def treatment():
     return Treatment.objects.get(slug="hair-loss")
-
-
-@pytest.fixture
-def practitioner(treatment):
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
 
 
 def appointment_at(start, *, treatment, practitioner, reference):

@@ -5,7 +5,7 @@ import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import time, timedelta
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlparse
 
@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from booking.availability import first_day_today, free_slots
 from booking.forms import start_format
-from booking.models import Appointment, Practitioner, Treatment, WorkingHours
+from booking.models import Appointment, Treatment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,14 +22,9 @@ PATIENTS = 20
 
 
 @pytest.fixture
-def bookable(clinic_content):
+def bookable(clinic_content, working_every_day):
     treatment = Treatment.objects.get(slug="hair-loss")
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Only One")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    working_every_day(treatment, name="Dr Only One")
     today = first_day_today()
     slot = free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
     return treatment, slot.start

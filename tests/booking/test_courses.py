@@ -23,9 +23,7 @@ from booking.models import (
     Course,
     Message,
     MessageKind,
-    Practitioner,
     Treatment,
-    WorkingHours,
 )
 from booking.services import appointment_transition, reference_new
 from booking.tasks import message_send
@@ -57,21 +55,6 @@ def clinic(settings):
 @pytest.fixture
 def treatment():
     return Treatment.objects.get(slug="hair-loss")  # 45 minutes and 15 minutes' buffer
-
-
-def practitioner_new(name, treatment):
-    person = Practitioner.objects.create(name=name)
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
-
-
-@pytest.fixture
-def practitioner(treatment):
-    Practitioner.objects.update(active=False)
-    return practitioner_new("Dr Ada Test", treatment)
 
 
 @pytest.fixture
@@ -223,8 +206,10 @@ def test_a_clash_is_shown_with_the_nearest_free_time_that_week(staff_client, tre
     assert f"nearest free time that week is {clinic_time(fourth.alternative.start):%a %-d %b %Y}, 09:15" in text
 
 
-def test_when_the_practitioner_is_away_all_week_another_one_is_offered(treatment, practitioner, first):
-    colleague = practitioner_new("Dr Ben Other", treatment)
+def test_when_the_practitioner_is_away_all_week_another_one_is_offered(
+    treatment, practitioner, first, working_every_day
+):
+    colleague = working_every_day(treatment, name="Dr Ben Other", only=False)
     week = clinic_time(first.starts_at).date() + timedelta(weeks=2, days=-1)  # the Monday of session 3's week
     Closure.objects.create(practitioner=practitioner, starts_at=local(week, 0), ends_at=local(week + timedelta(7), 0))
 

@@ -4,7 +4,7 @@ import io
 import signal
 import socket
 import threading
-from datetime import time, timedelta
+from datetime import timedelta
 from email import message_from_bytes
 from time import sleep
 
@@ -19,7 +19,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from booking.availability import first_day_today, free_slots
-from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Practitioner, Treatment, WorkingHours
+from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
 from booking.services import appointment_request, appointment_transition
 from booking.tasks import message_send
 from clinic.models import ClinicDetails
@@ -40,26 +40,21 @@ def site(settings):
     settings.CLINIC_SITE_URL = "https://clinic.example"
 
 
-def make_bookable():
+def make_bookable(working_every_day):
     """The clinic's details, a treatment and the only practitioner, working every day; returns a free time."""
     clinic = ClinicDetails.objects.current()
     clinic.phone = "020 7946 0123"
     clinic.notification_email = "desk@clinic.example"
     clinic.save()
     treatment = Treatment.objects.get(slug="hair-loss")
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    working_every_day(treatment)
     day = first_day_today() + timedelta(days=3)
     return treatment, free_slots(treatment=treatment, first_day=day, last_day=day)[0].start
 
 
 @pytest.fixture
-def bookable():
-    return make_bookable()
+def bookable(working_every_day):
+    return make_bookable(working_every_day)
 
 
 @pytest.fixture
@@ -105,9 +100,9 @@ class SlowBackend(locmem.EmailBackend):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_for_one_email_send_it_once(clinic_content, settings):
+def test_two_workers_racing_for_one_email_send_it_once(clinic_content, settings, working_every_day):
     settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
-    treatment, start = make_bookable()
+    treatment, start = make_bookable(working_every_day)
     appointment = appointment_request(treatment=treatment, start=start, patient=PATIENT)
     message = Message.objects.get(appointment=appointment, kind=K.REQUEST_RECEIVED)
     both_ready = threading.Barrier(2)
@@ -294,8 +289,8 @@ def worker(request):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_delivers_what_a_booking_queued(clinic_content, worker):
-    treatment, start = make_bookable()
+def test_the_worker_delivers_what_a_booking_queued(clinic_content, worker, working_every_day):
+    treatment, start = make_bookable(working_every_day)
     appointment = appointment_request(treatment=treatment, start=start, patient=PATIENT)
     assert mail.outbox == []
 
@@ -309,8 +304,10 @@ def test_the_worker_delivers_what_a_booking_queued(clinic_content, worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_sends_when_the_mail_server_comes_back(clinic_content, worker, mail_server, monkeypatch):
-    treatment, start = make_bookable()
+def test_the_worker_sends_when_the_mail_server_comes_back(
+    clinic_content, worker, mail_server, monkeypatch, working_every_day
+):
+    treatment, start = make_bookable(working_every_day)
     appointment_request(treatment=treatment, start=start, patient=PATIENT)
     mail_server.refusing = True
 

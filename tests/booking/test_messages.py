@@ -1,7 +1,7 @@
 """The emails patients and the clinic get for each change: queued after commit, with the right content."""
 
 import re
-from datetime import UTC, time, timedelta
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from icalendar import Calendar
 
 from booking.availability import first_day_today, free_slots
 from booking.links import appointment_from_manage_token
-from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Practitioner, Treatment, WorkingHours
+from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
 from booking.services import (
     appointment_cancel_by_patient,
     appointment_move,
@@ -70,18 +70,6 @@ def treatment():
     treatment.aftercare = AFTERCARE
     treatment.save()
     return treatment
-
-
-@pytest.fixture
-def practitioner(treatment):
-    """The only active practitioner, working every day of the week, so free times exist whenever tests run."""
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
 
 
 @pytest.fixture

@@ -20,11 +20,9 @@ from booking.models import (
     AppointmentStatus,
     Message,
     MessageStatus,
-    Practitioner,
     Treatment,
     WaitlistEntry,
     WaitlistStatus,
-    WorkingHours,
 )
 from booking.privacy import ERASE_REASON, patients_anonymise_inactive
 from booking.services import appointment_request, appointment_transition
@@ -46,17 +44,6 @@ def local(day, hour):
 @pytest.fixture
 def treatment():
     return Treatment.objects.get(slug="hair-loss")
-
-
-@pytest.fixture
-def practitioner(treatment):
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
 
 
 def patient(name="Maria", email=EMAIL):

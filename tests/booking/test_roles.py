@@ -217,8 +217,11 @@ def test_practitioner_in_the_group_but_not_linked_sees_nobodys_agenda(client, pr
     assert "ADAREF" not in html and "BENREF" not in html and "<table" not in html.split('id="content-main"')[1]
 
 
-def test_practitioner_cannot_add_appointments(practitioner_client):
+def test_practitioner_cannot_add_appointments_nor_book_for_a_patient(practitioner_client):
     assert practitioner_client.get(reverse("admin:booking_appointment_add")).status_code == 403
+    assert practitioner_client.get(reverse("admin:booking_appointment_book")).status_code == 403
+    for page in ("admin:booking_appointment_changelist", "admin:index"):
+        assert "Book for a patient" not in practitioner_client.get(reverse(page)).content.decode(), page
 
 
 # Reception: appointments, waitlist, agenda and export; no site settings.
@@ -228,13 +231,22 @@ def test_practitioner_cannot_add_appointments(practitioner_client):
     "url_name",
     [
         "admin:booking_appointment_changelist",
-        "admin:booking_appointment_add",
+        "admin:booking_appointment_book",
         "admin:booking_waitlistentry_changelist",
         "booking_agenda",
     ],
 )
 def test_reception_opens_appointments_the_waitlist_and_the_agenda(reception_client, practitioners, url_name):
     assert reception_client.get(reverse(url_name)).status_code == 200
+
+
+def test_reception_adding_an_appointment_is_sent_to_book_for_a_patient(reception_client):
+    book_url = reverse("admin:booking_appointment_book")
+    response = reception_client.get(reverse("admin:booking_appointment_add"))
+    assert response.status_code == 302 and response["Location"] == book_url
+    for page in ("admin:booking_appointment_changelist", "admin:index"):
+        html = reception_client.get(reverse(page)).content.decode()
+        assert re.search(rf'<a href="{book_url}" class="[a-z]+">Book for a patient</a>', html), page
 
 
 def test_reception_sees_everyones_agenda(reception_client, practitioners):

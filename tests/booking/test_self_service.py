@@ -24,7 +24,6 @@ from booking.models import (
     MessageKind,
     Practitioner,
     Treatment,
-    WorkingHours,
 )
 from booking.services import appointment_request, appointment_transition
 from booking.views import STATUS_WORDS
@@ -61,15 +60,9 @@ def treatment():
 
 
 @pytest.fixture
-def practitioner(treatment, clinic):
-    """The only active practitioner, working every day of the week, so free times exist whenever tests run."""
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
+def practitioner(practitioner, clinic):
+    """The shared one (tests/conftest.py), with this module's clinic settings in place."""
+    return practitioner
 
 
 def local(days_ahead, hour, minute=0):

@@ -39,25 +39,9 @@ def treatment():
 
 
 @pytest.fixture
-def practitioner(treatment):
-    """The only active practitioner, working every day of the week, so free times exist whenever tests run."""
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
-
-
-@pytest.fixture
-def other_practitioner(treatment):
+def other_practitioner(treatment, working_every_day):
     """Active, but does not give the treatment being booked."""
-    person = Practitioner.objects.create(name="Dr Other")
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
+    return working_every_day(name="Dr Other", only=False)
 
 
 def upcoming_slots(treatment, practitioner=None):

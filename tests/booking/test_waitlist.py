@@ -22,11 +22,9 @@ from booking.models import (
     AppointmentStatus,
     Message,
     MessageKind,
-    Practitioner,
     Treatment,
     WaitlistEntry,
     WaitlistStatus,
-    WorkingHours,
 )
 from booking.services import appointment_request, appointment_transition
 from booking.tasks import message_send, waitlist_match
@@ -53,22 +51,6 @@ def today():
 @pytest.fixture
 def treatment():
     return Treatment.objects.get(slug="hair-loss")
-
-
-def working_everyday(treatment, name="Dr Ada Test"):
-    """The only active practitioner, working every day of the week, so free times exist whenever tests run."""
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name=name)
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
-    return person
-
-
-@pytest.fixture
-def practitioner(treatment):
-    return working_everyday(treatment)
 
 
 @pytest.fixture
@@ -542,9 +524,11 @@ def claim_session(server, path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_claims_of_one_freed_time_leave_exactly_one_appointment(live_server, clinic_content):
+def test_two_simultaneous_claims_of_one_freed_time_leave_exactly_one_appointment(
+    live_server, clinic_content, working_every_day
+):
     treatment = Treatment.objects.get(slug="hair-loss")
-    working_everyday(treatment, name="Dr Only One")
+    working_every_day(treatment, name="Dr Only One")
     start = local(today() + timedelta(days=3), 10)
     entries = [offered(treatment, start, name=name) for name in ("Anna", "Boris")]
     server = urlparse(live_server.url)

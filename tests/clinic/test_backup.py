@@ -1,7 +1,7 @@
 """make backup / make restore: a dump of a database with appointments restores every row."""
 
 import uuid
-from datetime import time, timedelta
+from datetime import timedelta
 
 import psycopg2
 import pytest
@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from booking.availability import first_day_today, free_slots
-from booking.models import Practitioner, Treatment, WorkingHours
+from booking.models import Treatment
 from booking.services import appointment_request
 from clinic.management.commands._pgtools import connection_env
 
@@ -47,13 +47,11 @@ def scratch_database():
     admin.close()
 
 
-def test_backup_restores_every_row_into_an_empty_database(clinic_content, scratch_database, tmp_path):
+def test_backup_restores_every_row_into_an_empty_database(
+    clinic_content, scratch_database, tmp_path, working_every_day
+):
     treatment = Treatment.objects.get(slug="hair-loss")
-    person = Practitioner.objects.create(name="Dr Backup")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    person = working_every_day(treatment, name="Dr Backup", only=False)
     today = first_day_today()
     for index, slot in enumerate(
         free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=3), practitioner=person)[:20:4]

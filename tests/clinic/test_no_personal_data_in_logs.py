@@ -9,7 +9,7 @@ import io
 import logging
 import signal
 import uuid
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail, serializers
@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 from booking import views as booking_views
 from booking.availability import first_day_today, free_slots
 from booking.forms import start_format
-from booking.models import Appointment, Message, Practitioner, Treatment, WorkingHours
+from booking.models import Appointment, Message, Treatment
 from clinic.logging import JsonFormatter
 
 pytestmark = pytest.mark.django_db
@@ -45,14 +45,9 @@ class Boom(RuntimeError):
 
 
 @pytest.fixture
-def treatment():
+def treatment(working_every_day):
     treatment = Treatment.objects.get(slug="hair-loss")
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Canary Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    working_every_day(treatment, name="Dr Canary Test")
     return treatment
 
 

@@ -7,7 +7,7 @@ brotli, the HTML at its gzip size (nginx compresses pages).
 
 import gzip
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from booking.availability import first_day_today, free_slots
 from booking.forms import start_format
-from booking.models import Practitioner, Treatment, WorkingHours
+from booking.models import Treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -45,14 +45,9 @@ def collected(tmp_path_factory):
 
 
 @pytest.fixture
-def public_pages(collected):
+def public_pages(collected, working_every_day):
     treatment = Treatment.objects.active().first()
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Page Weight")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    working_every_day(treatment, name="Dr Page Weight")
     today = first_day_today()
     slot = free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
     details = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})

@@ -9,7 +9,7 @@ clinic's details are in the cache, as they are after the first page a worker ser
 """
 
 import uuid
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -19,7 +19,7 @@ from django.urls import reverse
 from booking.availability import first_day_today, free_slots
 from booking.forms import start_format
 from booking.links import manage_token
-from booking.models import Appointment, Practitioner, Treatment, WorkingHours
+from booking.models import Appointment, Practitioner, Treatment
 from clinic.cache import clinic_details
 
 pytestmark = pytest.mark.django_db
@@ -42,14 +42,10 @@ def treatment():
 
 
 @pytest.fixture
-def slot(treatment):
+def slot(treatment, working_every_day):
     Practitioner.objects.update(active=False)
     for name in ("Dr Ada Test", "Dr Ben Test", "Dr Cy Test"):
-        person = Practitioner.objects.create(name=name)
-        person.treatments.add(treatment)
-        WorkingHours.objects.bulk_create(
-            WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-        )
+        working_every_day(treatment, name=name, only=False)
     today = first_day_today()
     return free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=7))[0]
 

@@ -9,7 +9,7 @@ import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -27,11 +27,9 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     Message,
-    Practitioner,
     Treatment,
     WaitlistEntry,
     WaitlistStatus,
-    WorkingHours,
 )
 from booking.services import appointment_request
 from clinic import settings as settings_module
@@ -113,14 +111,9 @@ def store(request):
 
 
 @pytest.fixture
-def treatment(db):
+def treatment(db, working_every_day):
     treatment = Treatment.objects.get(slug="hair-loss")
-    Practitioner.objects.update(active=False)
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    working_every_day(treatment)
     return treatment
 
 
@@ -378,14 +371,10 @@ print("STATUS", Client(REMOTE_ADDR=address).post(path, data).status_code)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_another_worker_process_sees_the_same_count(limits, clinic_content, store):
+def test_another_worker_process_sees_the_same_count(limits, clinic_content, store, working_every_day):
     """Three POSTs here, the fourth from a separate Python process (another gunicorn worker, or host)."""
     treatment = Treatment.objects.get(slug="hair-loss")
-    person = Practitioner.objects.create(name="Dr Ada Test")
-    person.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=person, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    working_every_day(treatment, only=False)
     today = first_day_today()
     start = free_slots(treatment=treatment, first_day=today + timedelta(days=1), last_day=today + timedelta(days=7))[0]
     start = start.start

@@ -18,7 +18,7 @@ from django.utils import timezone
 import clinic.urls
 from booking.forms import start_format
 from booking.links import confirmation_token, manage_token, waitlist_claim_token
-from booking.models import Practitioner, Treatment, WaitlistEntry, WaitlistStatus, WorkingHours
+from booking.models import Treatment, WaitlistEntry, WaitlistStatus
 from booking.services import appointment_request
 from clinic.models import PrivacyNotice
 from faq.models import Question
@@ -57,15 +57,10 @@ def local(days_ahead, hour):
 
 
 @pytest.fixture
-def site(django_user_model):
+def site(django_user_model, working_every_day):
     """Something behind every kind of page: a bookable practitioner, an appointment, a waitlist offer, staff."""
     treatment = Treatment.objects.get(slug="hair-loss")
-    Practitioner.objects.update(active=False)
-    practitioner = Practitioner.objects.create(name="Dr Walk")
-    practitioner.treatments.add(treatment)
-    WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=practitioner, weekday=day, start_time=time(8), end_time=time(20)) for day in range(7)
-    )
+    practitioner = working_every_day(treatment, name="Dr Walk")
     patient = {
         "first_name": "Ada",
         "last_name": "Walker",
