@@ -28,7 +28,10 @@ def appointment_from_confirmation_token(token):
         return None
     if not isinstance(reference, str):
         return None
-    return Appointment.objects.select_related("treatment", "practitioner").filter(reference=reference).first()
+    try:
+        return Appointment.objects.select_related("treatment", "practitioner").get(reference=reference)
+    except Appointment.DoesNotExist:
+        return None
 
 
 MANAGE_SALT = "booking.manage"
@@ -55,7 +58,10 @@ def appointment_from_manage_token(token):
         return None
     if not isinstance(reference, str):
         return None
-    return Appointment.objects.select_related("treatment", "practitioner").filter(reference=reference).first()
+    try:
+        return Appointment.objects.select_related("treatment", "practitioner").get(reference=reference)
+    except Appointment.DoesNotExist:
+        return None
 
 
 def waitlist_claim_token(*, entry):

@@ -152,13 +152,29 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
         "chosen_practitioner": chosen,
         "first_day": first_day,
         "last_day": last_day,
-        # Coming back to change it: the time chosen before is checked.
-        "days": time_choices(slots, chosen=request.GET.get("start")),
+        "days": time_choices_kept(
+            computed,
+            slots,
+            chosen=request.GET.get("start"),
+            of=(treatment.pk, getattr(chosen, "pk", None), first_day, last_day),
+        ),
         "previous_url": period_url(max(today, first_day - timedelta(days=PERIOD_DAYS))) if first_day > today else None,
         "next_url": period_url(next_day) if next_day <= last_bookable else None,
         "errors": [("times", problem) for problem in problems],
     }
     return render(request, "booking/times.html", context, status=status)
+
+
+def time_choices_kept(computed, slots, *, chosen=None, of):
+    """time_choices, kept beside the free times they show, for this availability version.
+
+    ``of`` names the list (treatment, practitioner, period); within one version its free times
+    are fixed, so the first time shown and how many there are name the buttons. Coming back to
+    change it, the time chosen before is checked: that page is built afresh.
+    """
+    if chosen or not slots:
+        return time_choices(slots, chosen=chosen)
+    return computed.remember(("choices", *of, slots[0].start, len(slots)), lambda: time_choices(slots))
 
 
 def time_choices(slots, *, chosen=None):

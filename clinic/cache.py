@@ -122,6 +122,33 @@ def response_is_shared(request, response):
     )
 
 
+def page_response(entry):
+    content, content_type = entry
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Length"] = str(len(content))
+    return response
+
+
+def cached_page_middleware(get_response):
+    """Serves a page this worker keeps (see cached_page) before sessions, CSRF, authentication and URL
+    resolution, which decide nothing for a visitor with no cookie of theirs and no query string.
+
+    It stands in settings.MIDDLEWARE after every middleware that adds a header to pages, so a page
+    served here carries the same headers as when it was rendered (tests/clinic/test_page_cache.py).
+    A page this worker does not keep goes on to its view, which reads the shared cache or renders it.
+    """
+
+    def middleware(request):
+        if page_is_shared(request):
+            version = content_version()
+            entry = memory.pages.get(page_key(request, version)) if memory.version == version else None
+            if entry is not None:
+                return page_response(entry)
+        return get_response(request)
+
+    return middleware
+
+
 def cached_page(view):
     """Serves the page from this worker's memory, else the shared cache, to visitors who all see the same page."""
 
@@ -141,7 +168,7 @@ def cached_page(view):
             cache.set(key, entry, PAGE_SECONDS)
         if memory.version == version:
             memory.pages[key] = entry
-        return HttpResponse(entry[0], content_type=entry[1])
+        return page_response(entry)
 
     return wrapper
 

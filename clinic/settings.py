@@ -77,6 +77,9 @@ MIDDLEWARE = [
     # django-csp's CSPMiddleware, with the site's policy built once (clinic/middleware.py).
     "clinic.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Home and FAQ as this worker keeps them, for visitors without a session (clinic/cache.py).
+    "clinic.cache.cached_page_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,7 +87,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "clinic.middleware.second_factor_required",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout noticed during the login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
