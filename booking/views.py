@@ -198,7 +198,7 @@ def time_choices(slots, *, chosen=None):
                 f'<input class="btn-check" type="radio" name="start" id="{ident}" value="{value}"{checked}>'
                 f'<label class="btn btn-outline-primary time-option" for="{ident}">{local_start:%H:%M}</label>'
             )
-        days.append({"day": day, "options": mark_safe("\n".join(options))})  # noqa: S308  (escaped above)
+        days.append({"legend": date_format(day, "l j F"), "options": mark_safe("\n".join(options))})  # noqa: S308  (escaped above)
     return days
 
 
