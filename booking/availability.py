@@ -3,12 +3,13 @@
 The arithmetic lives in ``availability_core`` (pure, no database); this module gathers the
 practitioners, their hours, closures and active appointments, and hands them over.
 
-The patient's free-times page reads them through ``availability_computed()``: each worker keeps what it
-computed under an availability version held in the shared cache. Every saved or deleted
-appointment, closure, working-hours row, practitioner, treatment or booking rule writes a new
-version once its transaction commits (``booking.signals``), so the next page computes afresh; a
-change made around the ORM (raw SQL) is picked up within CACHED_SECONDS. Whatever a cached list
-says, the details step and the database's exclusion constraint check the time again.
+The patient's free-times page reads them through ``availability_computed()``: each worker keeps
+what it computed (the free times, and the page a visitor without a session gets) under an
+availability version held in the shared cache. Every saved or deleted appointment, closure,
+working-hours row, practitioner, treatment or booking rule writes a new version once its
+transaction commits (``booking.signals``), so the next page computes afresh; a change made around
+the ORM (raw SQL) is picked up within CACHED_SECONDS. Whatever a kept list says, the details step
+and the database's exclusion constraint check the time again.
 """
 
 import time as clock
@@ -136,14 +137,23 @@ class Computed:
         self.version = version
         self.entries = {}
 
-    def remember(self, key, compute):
-        """What ``compute()`` gives, kept for this version (and CACHED_SECONDS at most)."""
+    def get(self, key):
+        """What was kept under ``key`` for this version (within CACHED_SECONDS), else None."""
         entry = self.entries.get(key)
         if entry is None or clock.monotonic() - entry[0] > CACHED_SECONDS:
-            if len(self.entries) >= CACHED_MAX_ENTRIES:
-                self.entries.clear()
-            entry = self.entries[key] = (clock.monotonic(), compute())
+            return None
         return entry[1]
+
+    def keep(self, key, value):
+        if len(self.entries) >= CACHED_MAX_ENTRIES:
+            self.entries.clear()
+        self.entries[key] = (clock.monotonic(), value)
+        return value
+
+    def remember(self, key, compute):
+        """What ``compute()`` gives, kept for this version (and CACHED_SECONDS at most)."""
+        value = self.get(key)
+        return self.keep(key, compute()) if value is None else value
 
     def free_slots(self, *, treatment, first_day, last_day, practitioner=None, now=None, rules=None):
         """``free_slots`` for the patient's pages, computed once for this version.

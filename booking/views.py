@@ -53,7 +53,7 @@ from booking.services import (
     appointment_request,
     self_service_open,
 )
-from clinic.cache import clinic_details
+from clinic.cache import clinic_details, page_response, response_is_shared, visitor_is_anonymous
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
@@ -152,29 +152,24 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
         "chosen_practitioner": chosen,
         "first_day": first_day,
         "last_day": last_day,
-        "days": time_choices_kept(
-            computed,
-            slots,
-            chosen=request.GET.get("start"),
-            of=(treatment.pk, getattr(chosen, "pk", None), first_day, last_day),
-        ),
+        # Coming back to change it: the time chosen before is checked.
+        "days": time_choices(slots, chosen=request.GET.get("start")),
         "previous_url": period_url(max(today, first_day - timedelta(days=PERIOD_DAYS))) if first_day > today else None,
         "next_url": period_url(next_day) if next_day <= last_bookable else None,
         "errors": [("times", problem) for problem in problems],
     }
-    return render(request, "booking/times.html", context, status=status)
-
-
-def time_choices_kept(computed, slots, *, chosen=None, of):
-    """time_choices, kept beside the free times they show, for this availability version.
-
-    ``of`` names the list (treatment, practitioner, period); within one version its free times
-    are fixed, so the first time shown and how many there are name the buttons. Coming back to
-    change it, the time chosen before is checked: that page is built afresh.
-    """
-    if chosen or not slots:
-        return time_choices(slots, chosen=chosen)
-    return computed.remember(("choices", *of, slots[0].start, len(slots)), lambda: time_choices(slots))
+    if status != 200 or problems or not visitor_is_anonymous(request):
+        return render(request, "booking/times.html", context, status=status)
+    # The page is everyone's: kept with the free times it shows (availability changes, and staff
+    # edits of the treatment, practitioners or the clinic's details, all write a new version).
+    key = ("page", request.build_absolute_uri(), slots[0].start if slots else None, len(slots))
+    kept = computed.get(key)
+    if kept is not None:
+        return page_response(kept)
+    response = render(request, "booking/times.html", context)
+    if response_is_shared(request, response):
+        computed.keep(key, (response.content, response["Content-Type"]))
+    return response
 
 
 def time_choices(slots, *, chosen=None):

@@ -100,14 +100,18 @@ def clinic_details(request=None):
     return details
 
 
-def page_is_shared(request):
-    """A request whose page is the same for every visitor: no query string, no session, no messages."""
+def visitor_is_anonymous(request):
+    """A GET or HEAD from a visitor with no session and no message waiting: their page is everyone's."""
     return (
         request.method in ("GET", "HEAD")
-        and not request.GET
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and MESSAGES_COOKIE not in request.COOKIES
     )
+
+
+def page_is_shared(request):
+    """A request whose page is the same for every visitor: no query string, no session, no messages."""
+    return visitor_is_anonymous(request) and not request.GET
 
 
 def response_is_shared(request, response):

@@ -45,9 +45,13 @@ if os.environ.get("WEB_CONCURRENCY"):
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Recycle each worker after about a thousand requests, staggered, so a slow leak never grows.
-max_requests = 1000
-max_requests_jitter = 100
+# Recycle each worker after about twenty thousand requests, staggered, so a slow leak never grows
+# (a worker holds 77 MB after the bench's 100,000 requests). Not sooner: a new worker imports
+# Django and the site again, about half a second of CPU, which under a burst of traffic is taken
+# from the requests waiting (at 1000 requests it cost the cached pages a fifth of their speed,
+# docs/benchmarks.md). At this clinic's traffic it still means a fresh worker every few days.
+max_requests = 20000
+max_requests_jitter = 2000
 # SIGHUP (systemctl reload clinic-web) starts new workers on the new code, then retires the old
 # ones gracefully: gunicorn's default, kept by not preloading the app in the master.
 preload_app = False

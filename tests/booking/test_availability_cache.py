@@ -9,8 +9,12 @@ import re
 from datetime import time, timedelta
 
 import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +24,7 @@ from booking.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_t
 from booking.forms import start_parse
 from booking.models import Appointment, AppointmentStatus, Closure, Treatment, WorkingHours
 from booking.services import appointment_transition
-from clinic.cache import clinic_details
+from clinic.cache import MESSAGES_COOKIE, clinic_details
 from clinic.models import ClinicDetails
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +161,35 @@ def test_another_workers_change_reaches_this_worker_through_the_version(client, 
     assert start in offered(client, treatment)  # proves the copy is what would be served...
     cache.set(AVAILABILITY_VERSION_KEY, "published-by-another-worker", None)
     assert start not in offered(client, treatment)  # ...until the new version arrives
+
+
+def flash(client, text):
+    """A message waiting for this visitor, as the messages framework leaves it in a cookie."""
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(messages.INFO, text)
+    response = HttpResponse()
+    storage.update(response)
+    client.cookies[MESSAGES_COOKIE] = response.cookies[MESSAGES_COOKIE].value
+
+
+def test_the_kept_page_is_the_same_page_and_a_waiting_message_still_shows(client, treatment, practitioner):
+    url = reverse("booking:times", kwargs={"treatment_slug": treatment.slug})
+    first = client.get(url)
+    again = client.get(url)
+    assert again.content == first.content
+    assert "Content-Security-Policy" in again.headers
+
+    flash(client, "Your appointment was cancelled.")
+    with_message = client.get(url).content.decode()
+    assert "Your appointment was cancelled." in with_message
+    assert "Your appointment was cancelled." not in client.get(url).content.decode()  # shown once
+
+
+def test_coming_back_to_change_the_time_shows_the_chosen_one_checked(client, treatment, practitioner):
+    url = reverse("booking:times", kwargs={"treatment_slug": treatment.slug})
+    client.get(url)  # the page without a choice is kept
+    chosen = re.findall(r'name="start"[^>]*value="([^"]+)"', client.get(url).content.decode())[2]
+    html = client.get(url, {"start": chosen}).content.decode()
+    assert re.search(rf'value="{re.escape(chosen)}" checked', html)
+    assert len(re.findall(r"\bchecked\b", html)) == 1
+    assert "checked" not in client.get(url).content.decode()
