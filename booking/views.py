@@ -138,6 +138,14 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
     slots = computed.free_slots(
         treatment=treatment, first_day=first_day, last_day=last_day, practitioner=chosen, now=now, rules=rules
     )
+    # A page that is everyone's is kept with the free times it shows (availability changes, and
+    # staff edits of the treatment, practitioners or the clinic's details, all write a new version).
+    shared = status == 200 and not problems and visitor_is_anonymous(request)
+    if shared:
+        key = ("page", request.build_absolute_uri(), slots[0].start if slots else None, len(slots))
+        kept = computed.get(key)
+        if kept is not None:
+            return page_response(kept)
 
     def period_url(day):
         query = {"from": day.isoformat(), "practitioner": practitioner_value}
@@ -158,16 +166,8 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
         "next_url": period_url(next_day) if next_day <= last_bookable else None,
         "errors": [("times", problem) for problem in problems],
     }
-    if status != 200 or problems or not visitor_is_anonymous(request):
-        return render(request, "booking/times.html", context, status=status)
-    # The page is everyone's: kept with the free times it shows (availability changes, and staff
-    # edits of the treatment, practitioners or the clinic's details, all write a new version).
-    key = ("page", request.build_absolute_uri(), slots[0].start if slots else None, len(slots))
-    kept = computed.get(key)
-    if kept is not None:
-        return page_response(kept)
-    response = render(request, "booking/times.html", context)
-    if response_is_shared(request, response):
+    response = render(request, "booking/times.html", context, status=status)
+    if shared and response_is_shared(request, response):
         computed.keep(key, (response.content, response["Content-Type"]))
     return response
 
