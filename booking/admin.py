@@ -31,6 +31,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from booking.admin_forms import PhoneBookingChoiceForm, PhoneBookingForm, ReasonForm
 from booking.availability import first_day_today, free_slots, practitioners_free_at, slots_by_day
+from booking.courses import planning_rules
 from booking.forms import PHONE_REGION, start_format
 from booking.models import (
     Appointment,
@@ -145,6 +146,15 @@ TAKEN = next(c for c in Appointment._meta.constraints if c.name == NO_OVERLAP).v
 S = AppointmentStatus
 
 
+def staff_move_rules(*, start, now):
+    """The booking rules a move by staff meets: no minimum notice and no horizon.
+
+    Those keep patients from booking at the last minute or too far ahead; reception moving a visit
+    with the patient on the phone decides that itself, as when planning a course.
+    """
+    return planning_rules(last_day=timezone.localdate(start, timezone.get_default_timezone()), now=now)
+
+
 class AppointmentAdminForm(forms.ModelForm):
     """An existing appointment's page: staff notes, and a move to another time or practitioner.
 
@@ -176,9 +186,21 @@ class AppointmentAdminForm(forms.ModelForm):
         return cleaned_data
 
     def move_check(self, treatment, start, practitioner):
-        """A move must land on a free time under the same rules as the public form."""
+        """A move must land on a free time: the practitioner's hours, closures and other visits count,
+        the patients' notice and horizon do not (``staff_move_rules``)."""
+        now = timezone.now()
+        if start <= now:
+            self.add_error(
+                "starts_at", ValidationError("That time has already passed. Choose a time to come.", code="past")
+            )
+            return
         if practitioners_free_at(
-            treatment=treatment, start=start, practitioner=practitioner, ignore_appointment=self.instance
+            treatment=treatment,
+            start=start,
+            practitioner=practitioner,
+            now=now,
+            rules=staff_move_rules(start=start, now=now),
+            ignore_appointment=self.instance,
         ):
             return
         busy = (
@@ -194,8 +216,7 @@ class AppointmentAdminForm(forms.ModelForm):
                 "starts_at",
                 ValidationError(
                     f"{practitioner} is not free for {treatment} then: the time is outside their hours, in time off "
-                    "or a closure, not on the booking grid, or outside the booking window. Choose a free time, "
-                    "e.g. from the agenda.",
+                    "or a closure, or not on the booking grid. Choose a free time, e.g. from the agenda.",
                     code="unavailable",
                 ),
             )
@@ -524,12 +545,15 @@ class AppointmentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if form.is_move:
             # Through the one place that moves: history, the patient's email, the waitlist.
+            now = timezone.now()
             appointment_move(
                 appointment=Appointment.objects.select_related("treatment").get(pk=obj.pk),
                 start=obj.starts_at,
                 practitioner=obj.practitioner,
                 by=request.user,
                 by_patient=False,
+                now=now,
+                rules=staff_move_rules(start=obj.starts_at, now=now),
             )
         obj.save(update_fields=["staff_notes", "updated_at"])
 

@@ -228,8 +228,11 @@ def availability_changed():
     transaction.on_commit(publish)
 
 
-def practitioners_free_at(*, treatment, start, practitioner=None, now=None, ignore_appointment=None):
-    """Ids of the practitioners free for this treatment at exactly this start (empty if none)."""
+def practitioners_free_at(*, treatment, start, practitioner=None, now=None, rules=None, ignore_appointment=None):
+    """Ids of the practitioners free for this treatment at exactly this start (empty if none).
+
+    ``rules`` as for ``free_slots``: the clinic's, with the patients' booking window, unless given.
+    """
     day = timezone.localtime(start).date()
     slots = free_slots(
         treatment=treatment,
@@ -237,6 +240,7 @@ def practitioners_free_at(*, treatment, start, practitioner=None, now=None, igno
         last_day=day,
         practitioner=practitioner,
         now=now,
+        rules=rules,
         ignore_appointment=ignore_appointment,
     )
     return next((list(slot.practitioner_ids) for slot in slots if slot.start == start), [])

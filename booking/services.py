@@ -143,17 +143,24 @@ def appointment_cancel_by_patient(*, appointment, now=None):
     )
 
 
-def appointment_move(*, appointment, start, practitioner=None, by=None, by_patient=True, now=None):
+def appointment_move(*, appointment, start, practitioner=None, by=None, by_patient=True, now=None, rules=None):
     """Move an active appointment to a new free time in one transaction, or raise SlotTaken.
 
     The new time is taken and the old one freed together; the exclusion constraint refuses a
-    clash however the race goes, and then nothing changes.
+    clash however the race goes, and then nothing changes. ``rules`` are the booking rules the new
+    time must meet: the clinic's, with the patients' notice and horizon, unless given (a move by
+    staff passes ``courses.planning_rules``: no notice, no horizon, the past still out).
     """
     if by_patient and not self_service_open(appointment=appointment, now=now):
         raise OutsideSelfServiceWindow
     treatment = appointment.treatment
     candidates = practitioners_free_at(
-        treatment=treatment, start=start, practitioner=practitioner, ignore_appointment=appointment
+        treatment=treatment,
+        start=start,
+        practitioner=practitioner,
+        now=now,
+        rules=rules,
+        ignore_appointment=appointment,
     )
     # Keep the same practitioner when they are free at the new time.
     candidates.sort(key=lambda pk: pk != appointment.practitioner_id)

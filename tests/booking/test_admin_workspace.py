@@ -17,18 +17,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 import booking.admin
-from booking.availability import first_day_today, free_slots
+from booking.availability import first_day_today, free_slots, practitioners_free_at
 from booking.forms import start_format
 from booking.models import (
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
+    Closure,
     Message,
     MessageKind,
     Practitioner,
     Treatment,
 )
 from booking.services import SlotTaken, appointment_move
+from clinic.models import ClinicDetails
 
 pytestmark = pytest.mark.django_db
 
@@ -471,6 +473,86 @@ def test_staff_move_an_appointment_through_the_workflow_and_the_patient_is_told(
     refused = reception.post(url, evening)
     assert refused.status_code == 200
     assert "is not free for Hair loss then" in refused.content.decode()
+
+
+@pytest.fixture
+def inside_the_notice(working_every_day):
+    """A confirmed visit a few days ahead, and tomorrow at 10:00: free, but inside the patients' 48-hour notice."""
+    details = ClinicDetails.objects.current()
+    details.min_notice_hours = 48
+    details.save()
+    treatment = Treatment.objects.get(slug="hair-loss")
+    practitioner = working_every_day(treatment)  # 08:00-20:00 every day
+    appointment = appointment_at(
+        local(next_weekday(0, at_least_days=3), 10), status=S.CONFIRMED, practitioner=practitioner
+    )
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    return appointment, local(tomorrow, 10)
+
+
+def move_data(appointment, start):
+    return {
+        "practitioner": appointment.practitioner_id,
+        "starts_at_0": f"{timezone.localtime(start):%Y-%m-%d}",
+        "starts_at_1": f"{timezone.localtime(start):%H:%M}",
+        "staff_notes": "",
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "1",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "0",
+        "events-0-id": appointment.events.get().pk,
+        "events-0-appointment": appointment.pk,
+    }
+
+
+def test_reception_moves_a_visit_to_a_free_time_inside_the_patients_notice(reception, inside_the_notice):
+    appointment, tomorrow = inside_the_notice
+    old_start = appointment.starts_at
+    # A patient could not book it, nor move to it: it is inside the notice.
+    assert practitioners_free_at(treatment=appointment.treatment, start=tomorrow) == []
+    url = reverse("admin:booking_appointment_change", args=[appointment.pk])
+
+    assert reception.post(url, move_data(appointment, tomorrow)).status_code == 302
+
+    appointment.refresh_from_db()
+    assert appointment.starts_at == tomorrow and appointment.sequence == 1
+    assert history(appointment)[-1][2:] == (
+        "rita",
+        f"Moved by staff from {timezone.localtime(old_start):%Y-%m-%d %H:%M}.",
+    )
+    assert Message.objects.filter(appointment=appointment, kind=MessageKind.MOVED).exists()
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("yesterday", "That time has already passed."),
+        ("evening", "is not free for Hair loss then"),  # after the practitioner's hours
+        ("closure", "is not free for Hair loss then"),
+        ("taken", TAKEN),
+    ],
+)
+def test_a_staff_move_still_refuses_the_past_closed_hours_and_taken_times(reception, inside_the_notice, when, message):
+    appointment, tomorrow = inside_the_notice
+    start = {"yesterday": tomorrow - timedelta(days=2), "evening": tomorrow + timedelta(hours=11)}.get(when, tomorrow)
+    if when == "closure":
+        Closure.objects.create(starts_at=tomorrow - timedelta(hours=2), ends_at=tomorrow + timedelta(hours=8))
+    if when == "taken":
+        appointment_at(tomorrow, status=S.CONFIRMED, practitioner=appointment.practitioner)
+    before = (appointment.starts_at, appointment.sequence, AppointmentEvent.objects.count(), Message.objects.count())
+    url = reverse("admin:booking_appointment_change", args=[appointment.pk])
+
+    response = reception.post(url, move_data(appointment, start))
+
+    assert response.status_code == 200
+    assert message in unescape(response.content.decode())
+    appointment.refresh_from_db()
+    assert (
+        appointment.starts_at,
+        appointment.sequence,
+        AppointmentEvent.objects.count(),
+        Message.objects.count(),
+    ) == before
 
 
 # Who may do what.

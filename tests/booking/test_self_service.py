@@ -463,6 +463,23 @@ def test_a_time_that_cannot_be_used_is_refused_with_a_message(client, appointmen
     assert state(appointment) == before
 
 
+def test_a_patients_own_move_keeps_the_minimum_notice_that_staff_may_skip(client, clinic, treatment, practitioner):
+    clinic.min_notice_hours = 48
+    clinic.save()
+    appointment = written(treatment, practitioner, local(3, 10))
+    tomorrow = local(1, 10)  # free, and well outside the self-service cutoff, but inside the notice
+    before = state(appointment)
+
+    response = client.post(url("manage_move", appointment), {"start": start_format(tomorrow), "practitioner": "any"})
+
+    assert response.status_code == 400
+    assert "Appointments must be booked at least 48 hours ahead" in response.content.decode()
+    assert state(appointment) == before
+    with pytest.raises(services.SlotTaken):
+        services.appointment_move(appointment=appointment, start=tomorrow)
+    assert state(appointment) == before
+
+
 def test_a_practitioner_who_does_not_give_the_treatment_is_refused(client, appointment):
     stranger = Practitioner.objects.create(name="Dr Stranger")
     before = state(appointment)
