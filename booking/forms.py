@@ -2,6 +2,7 @@
 
 import logging
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
@@ -37,6 +38,34 @@ WAITLIST_FORM_ANCHOR = "waitlist-form"
 STARTED_SALT = "booking.forms.started"
 # Says neither what tripped nor how to avoid it; a person caught by mistake just sends again.
 TRY_AGAIN_MESSAGE = "Sorry, we could not accept the form this time. Please check your details and send it again."
+
+
+# Characters that show nothing: white space (Z*), controls (Cc) and format characters (Cf: zero-width
+# spaces and joiners, direction marks, the BOM), and the few letters and symbols drawn as a blank
+# (the Hangul fillers, the blank Braille pattern).
+INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}
+BLANK_CHARACTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+NAME_NO_LETTER = "Enter a name with at least one letter: spaces and invisible characters alone do not count."
+
+
+def is_invisible(char):
+    return char in BLANK_CHARACTERS or unicodedata.category(char) in INVISIBLE_CATEGORIES
+
+
+def name_clean(value):
+    """A name without the invisible characters around it; refused when no letter is left to see.
+
+    Inside the name everything stays: a zero-width joiner, for one, belongs in some scripts.
+    """
+    start, end = 0, len(value)
+    while start < end and is_invisible(value[start]):
+        start += 1
+    while end > start and is_invisible(value[end - 1]):
+        end -= 1
+    name = value[start:end]
+    if not any(unicodedata.category(char).startswith("L") and not is_invisible(char) for char in name):
+        raise ValidationError(NAME_NO_LETTER, code="no_letter")
+    return name
 
 
 def start_format(start):
@@ -324,10 +353,10 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         )
 
     def clean_first_name(self):
-        return self.cleaned_data["first_name"].strip()
+        return name_clean(self.cleaned_data["first_name"])
 
     def clean_last_name(self):
-        return self.cleaned_data["last_name"].strip()
+        return name_clean(self.cleaned_data["last_name"])
 
     def clean_phone(self):
         value = self.cleaned_data["phone"]

@@ -355,8 +355,9 @@ class MessageQuerySet(models.QuerySet):
 class Message(models.Model):
     """One email the site owes someone: written in the same transaction as the change it reports.
 
-    Holds no address and no text: both are built when it is sent, from the appointment as it
-    is then, so erasing a patient's data leaves nothing personal here.
+    Holds no address, and no text but the reason staff gave for a decline or cancellation
+    (``context["note"]``): the rest is built when it is sent, from the appointment as it is then.
+    Erasing a patient's data removes that reason too (``booking.privacy.anonymise``).
     """
 
     kind = models.CharField(max_length=32, choices=MessageKind.choices)

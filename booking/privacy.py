@@ -2,15 +2,20 @@
 
 A patient is their email address (compared without case), as on the booking and waitlist forms.
 Erasing keeps each appointment's non-personal facts (treatment, practitioner, times, status,
-history, when consent was given) for the clinic's statistics and replaces everything that names
-or reaches the person.
+when consent was given, and its history rows: when, from and to which status, by whom) for the
+clinic's statistics and replaces everything that names or reaches the person. That includes the
+free text staff wrote: staff notes, and the history's notes (a decline or cancel reason, which the
+patient's email also kept, may say "pregnant" or give a phone number), which become ``NOTE_ERASED``.
+The admin's own log of changes labels each row with the patient's name, so that label is replaced too.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, F, Func, JSONField, Q, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 
@@ -30,6 +35,8 @@ ERASED_NAME = "Erased"
 # A reserved top-level domain (RFC 2606): no email can ever reach it, and it still passes validation.
 ERASED_DOMAIN = "erased.invalid"
 ERASE_REASON = "Erased at the patient's request"
+# What a history row's note becomes: the row itself (when, from, to, who) stays.
+NOTE_ERASED = "Note removed with the patient's personal data."
 
 
 @dataclass(frozen=True)
@@ -172,11 +179,38 @@ def anonymise(appointments, entries):
     # No more offers to an address that no longer exists.
     entries.filter(open_entries).update(status=WaitlistStatus.WITHDRAWN)
     entries.update(first_name=ERASED_NAME, last_name=ERASED_NAME, email=placeholder, phone="")
+    # Staff's free text: a reason or a note may say anything about the person. The erasure's own
+    # cancellation reason (written just before, in the same transaction) says nothing about them.
+    AppointmentEvent.objects.filter(appointment__in=appointments.values("pk")).exclude(
+        note__in=["", ERASE_REASON]
+    ).update(note=NOTE_ERASED)
+    messages = Message.objects.filter(
+        Q(appointment__in=appointments.values("pk")) | Q(waitlist_entry__in=entries.values("pk"))
+    )
     # Emails still owed would go nowhere: nobody is left to write to.
-    Message.objects.filter(
-        Q(appointment__in=appointments.values("pk")) | Q(waitlist_entry__in=entries.values("pk")),
-        status=MessageStatus.PENDING,
-    ).update(status=MessageStatus.OBSOLETE, last_error="Personal data erased.")
+    messages.filter(status=MessageStatus.PENDING).update(
+        status=MessageStatus.OBSOLETE, last_error="Personal data erased."
+    )
+    # An email's only text is the reason it told the patient (jsonb minus a key).
+    messages.filter(context__has_key="note").update(
+        context=Func(
+            F("context"), Value("note"), template="%(expressions)s", arg_joiner=" - ", output_field=JSONField()
+        )
+    )
+    admin_log_relabel(appointments, entries)
+
+
+def admin_log_relabel(appointments, entries):
+    """The admin's log of changes (its "Recent actions") keeps each row's label, which names the patient."""
+    for queryset in (appointments, entries):
+        logged = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(queryset.model),
+            object_id__in=queryset.annotate(key=Cast("pk", CharField())).values("key"),
+        )
+        # Few rows were ever changed in the admin: one update for each of those only.
+        ids = {int(object_id) for object_id in logged.values_list("object_id", flat=True)}
+        for row in queryset.select_related("treatment").filter(pk__in=ids):
+            logged.filter(object_id=str(row.pk)).update(object_repr=str(row)[:200])
 
 
 def patient_erase(*, email, by):

@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -146,7 +147,7 @@ def booked():
     return appointment
 
 
-def phone_booking(client, booked, start):
+def phone_booking(client, booked, start, **changes):
     """Reception books Tom Reyes by phone with the practitioner of the held visit ("Book for a patient")."""
     url = reverse("admin:booking_appointment_book")
     query = f"?treatment={booked.treatment.pk}&practitioner={booked.practitioner.pk}"
@@ -161,6 +162,7 @@ def phone_booking(client, booked, start):
         "first_visit": "yes",
         "message": "",
         "told_privacy": "on",
+        **changes,
     }
     return client.post(url + query, data)
 
@@ -200,6 +202,21 @@ def test_staff_book_an_appointment_by_phone_with_its_history(admin_client, booke
     changelist = admin_client.get(reverse("admin:booking_appointment_changelist")).content.decode()
     assert added.reference in changelist and "Tom Reyes" in changelist
     assert f"{timezone.localtime(start):%H:%M}" in changelist
+
+
+def test_staff_booking_by_phone_cannot_give_a_name_of_invisible_characters(admin_client, booked):
+    start = booked.blocked_until
+    response = phone_booking(admin_client, booked, start, first_name="\u200b\u200b")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.count("Enter a name with at least one letter") == 2  # in the summary and next to its field
+    assert re.search(r'<ul class="errorlist" id="id_first_name_error"><li>Enter a name with at least one letter', html)
+    assert 'value="Reyes"' in html and 'value="tom@example.com"' in html  # what staff typed is kept
+    assert not Appointment.objects.filter(last_name="Reyes").exists()
+
+    assert phone_booking(admin_client, booked, start, first_name="\u00a0José-María ").status_code == 302
+    assert Appointment.objects.get(last_name="Reyes").first_name == "José-María"
 
 
 def test_staff_booking_an_overlapping_appointment_get_the_message_and_nothing_is_saved(admin_client, booked):

@@ -7,11 +7,13 @@ from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from booking.availability import practitioners_free_at
 from booking.models import (
@@ -24,7 +26,7 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.privacy import ERASE_REASON, patients_anonymise_inactive
+from booking.privacy import ERASE_REASON, NOTE_ERASED, patients_anonymise_inactive
 from booking.services import appointment_request, appointment_transition
 from booking.tasks import message_send
 from clinic.models import PrivacyNotice
@@ -270,6 +272,85 @@ def test_a_confirmed_erase_cancels_future_visits_frees_their_time_and_leaves_not
 
     # A second request finds nothing left under that address.
     assert post(admin_client, email=EMAIL, action="export").status_code == 404
+
+
+# Staff's free text: reasons the patient was told, notes in the history
+
+REASON = "Patient is pregnant; her sister takes messages on 07700 900456."
+
+
+def history(appointment):
+    """The history's non-personal facts: when, from, to, by whom."""
+    return list(appointment.events.values_list("at", "from_status", "to_status", "by__username"))
+
+
+def decline_by_staff(client, appointment):
+    response = client.post(
+        reverse("admin:booking_appointment_status", args=[appointment.pk, "decline"]), {"reason": REASON}
+    )
+    assert response.status_code == 302
+    return Appointment.objects.get(pk=appointment.pk)
+
+
+def test_erasing_removes_the_reason_staff_gave_from_the_history_the_emails_and_the_admin(
+    admin_client, treatment, practitioner
+):
+    start = local(timezone.localdate() + timedelta(days=5), 11)
+    request = appointment_request(treatment=treatment, start=start, patient=patient(), practitioner=practitioner)
+    declined = decline_by_staff(admin_client, request)
+    admin_user = User.objects.get(username="admin")
+    LogEntry.objects.log_actions(admin_user.pk, [declined], CHANGE, change_message=[{"changed": {"fields": ["x"]}}])
+    change_page = reverse("admin:booking_appointment_change", args=[declined.pk])
+    assert "07700 900456" in admin_client.get(change_page).content.decode()
+    assert Message.objects.filter(appointment=declined, context__note=REASON).exists()  # what the email said
+    assert "Maria Bianchi" in admin_client.get(reverse("admin:index")).content.decode()  # "Recent actions"
+    before = history(declined)
+    assert [(row[1], row[2]) for row in before] == [("", S.REQUESTED), (S.REQUESTED, S.DECLINED)]
+
+    response = post(admin_client, email=EMAIL, action="erase", confirm="on")
+
+    assert response.status_code == 302
+    erased = Appointment.objects.get(pk=declined.pk)
+    assert erased.status == S.DECLINED
+    page = admin_client.get(change_page).content.decode()
+    for text in ("07700 900456", "pregnant", "sister", "Requested online", "Maria", "Bianchi"):
+        assert text not in page
+    assert escape(NOTE_ERASED) in page
+    # Every row of the history stays, then the erasure's own row.
+    assert history(erased)[:-1] == before
+    assert list(erased.events.values_list("to_status", "note")) == [
+        (S.REQUESTED, NOTE_ERASED),
+        (S.DECLINED, NOTE_ERASED),
+        (S.DECLINED, "Personal data erased by admin."),
+    ]
+    assert erased.events.last().by == admin_user
+    texts = [json.dumps(message.context) for message in Message.objects.filter(appointment=erased)]
+    assert texts and not [text for text in texts if "07700" in text or "pregnant" in text]
+    assert "Bianchi" not in admin_client.get(reverse("admin:index")).content.decode()
+    assert LogEntry.objects.get().object_repr == f"{erased.reference} – Erased Erased"
+
+
+def test_the_retention_command_removes_staff_reasons_and_keeps_the_history_rows(
+    settings, admin_client, treatment, practitioner
+):
+    settings.CLINIC_RETENTION_DAYS = 365
+    old = past_visit(treatment, practitioner, days_ago=400, status=S.REQUESTED)
+    AppointmentEvent.objects.create(appointment=old, to_status=S.REQUESTED, note="Requested online.")
+    old = decline_by_staff(admin_client, old)
+    before = history(old)
+
+    call_command("patients_anonymise", stdout=io.StringIO())
+
+    assert history(old)[:-1] == before
+    assert list(old.events.values_list("from_status", "to_status", "note")) == [
+        ("", S.REQUESTED, NOTE_ERASED),
+        (S.REQUESTED, S.DECLINED, NOTE_ERASED),
+        (S.DECLINED, S.DECLINED, "Personal data anonymised: no visit for 365 days (retention period)."),
+    ]
+    assert not [m.context for m in Message.objects.filter(appointment=old) if "07700" in json.dumps(m.context)]
+    page = admin_client.get(reverse("admin:booking_appointment_change", args=[old.pk])).content.decode()
+    assert "07700 900456" not in page
+    assert "pregnant" not in page
 
 
 # Retention

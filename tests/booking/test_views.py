@@ -442,6 +442,7 @@ def test_a_bad_time_or_tampered_hidden_field_creates_nothing_and_keeps_the_detai
     assert "<script>alert(1)</script>" not in html
 
 
+NO_LETTER = "Enter a name with at least one letter: spaces and invisible characters alone do not count."
 BAD_PATIENT_FIELDS = {
     "malformed email": ("email", "ada@", "Enter an email address like name@example.com.", "id_email"),
     "malformed phone": ("phone", "12345", "Enter a phone number we can call", "id_phone"),
@@ -451,6 +452,11 @@ BAD_PATIENT_FIELDS = {
     "missing consent": ("consent", None, "Tick the box to agree to the privacy notice", "id_consent"),
     "missing first name": ("first_name", "", "Enter your first name.", "id_first_name"),
     "missing first visit answer": ("first_visit", None, "Say whether this is your first visit.", "id_first_visit_0"),
+    # Staff would see a blank name: these look empty, and none has a letter.
+    "first name of zero-width spaces": ("first_name", "\u200b\u200b", NO_LETTER, "id_first_name"),
+    "last name of no-break and zero-width spaces": ("last_name", "\u00a0\u200b\u00a0", NO_LETTER, "id_last_name"),
+    "first name of control and format characters": ("first_name", "\x07\u202e\u2060\ufeff", NO_LETTER, "id_first_name"),
+    "last name of a Hangul filler": ("last_name", "\u3164", NO_LETTER, "id_last_name"),
 }
 
 
@@ -471,6 +477,16 @@ def test_bad_patient_details_are_refused_next_to_the_field_and_in_the_summary(cl
     assert_typed_values_kept(html, **{field: True})
     # The chosen time stays chosen: no need to pick it again.
     assert f'name="start" value="{start_format(slot.start)}"' in html
+
+
+@pytest.mark.parametrize("name", ["Zoë", "O'Brien", "José-María", "李", "Nguyễn"])
+def test_real_names_are_booked_without_the_invisible_characters_around_them(client, treatment, slot, name):
+    data = form_data(slot.start, first_name=f"\u200b {name}\u00a0", last_name=f"\ufeff{name}\u200f")
+    response = client.post(details_url(treatment), data)
+
+    assert response.status_code == 303
+    appointment = Appointment.objects.get()
+    assert (appointment.first_name, appointment.last_name) == (name, name)
 
 
 def test_a_form_without_its_csrf_token_is_refused_with_a_friendly_page(treatment, slot):

@@ -203,6 +203,24 @@ def test_bad_input_answers_400_keeps_what_was_typed_and_stores_nothing(
 
 
 @pytest.mark.django_db
+def test_a_name_of_invisible_characters_is_refused_and_a_real_one_is_kept_as_typed(client, treatment, practitioner):
+    days = today(), today() + timedelta(days=2)
+    response = client.post(join_url(treatment), join_data(*days, {"last_name": "\u200b\u00a0\u2060"}))
+    html = response.content.decode()
+
+    assert response.status_code == 400
+    assert html.count("Enter a name with at least one letter") == 2  # in the summary and next to its field
+    assert re.search(r'id="error_1_id_last_name"><strong>Enter a name with at least one letter', html)
+    for name in ("first_name", "email", "phone"):
+        assert f'value="{TYPED[name]}"' in html
+    assert not WaitlistEntry.objects.exists()
+
+    response = client.post(join_url(treatment), join_data(*days, {"first_name": " Zoë\u200b", "last_name": "Nguyễn"}))
+    assert response.status_code == 303
+    assert (WaitlistEntry.objects.get().first_name, WaitlistEntry.objects.get().last_name) == ("Zoë", "Nguyễn")
+
+
+@pytest.mark.django_db
 def test_an_unknown_or_inactive_treatment_has_no_waitlist(client, treatment, practitioner):
     assert client.get("/waitlist/no-such-thing/").status_code == 404
     treatment.active = False

@@ -6,9 +6,12 @@ URL routing, the form, the view and PostgreSQL. The properties, for every form:
 - never a 5xx: each endpoint answers only with the statuses listed for it here;
 - invalid input gets a 4xx with the form back and its errors (or, for a body over Django's size
   limit, the site's 400 page before any view runs), and stores nothing;
-- valid input is stored exactly as sent, after the documented normalisation: names, email and
-  message stripped of surrounding white space (Django's CharField and EmailField strip; neither
-  changes case), the phone number in E.164, "yes"/"no" as a boolean.
+- valid input is stored exactly as sent, after the documented normalisation: email and message
+  stripped of surrounding white space (Django's CharField and EmailField strip; neither changes
+  case), names stripped of the invisible characters around them too (white space, controls, format
+  characters such as zero-width spaces, the Hangul fillers), the phone number in E.164, "yes"/"no"
+  as a boolean;
+- a name with no letter left to see (only zero-width spaces, say) is never accepted.
 
 Hostile input: all of Unicode but surrogates (no HTTP request can carry one), with white space,
 control, format (RTL marks, zero-width joiners, BOM), combining, private-use and unassigned
@@ -24,6 +27,7 @@ submissions it sent; the total per form is in the section headings below.
 
 import json
 import operator
+import unicodedata
 import uuid
 from contextlib import contextmanager
 from datetime import date, time, timedelta
@@ -274,14 +278,36 @@ REAL_NAMES = [
     "St. John",
     "X Æ A-12",
 ]
-# Text around a name that the form strips (Python's str.strip: any Unicode white space).
+# Text around an email or phone number that the form strips (Python's str.strip: any Unicode white space).
 padding = st.text(st.sampled_from(" \t\xa0\u3000\u2003"), max_size=3)
+# Around a name, invisible characters are stripped as well.
+name_padding = st.text(st.sampled_from(" \t\xa0\u3000\u2003\u200b\u200e\u200f\u2060\ufeff\u3164"), max_size=3)
+# Letters (Unicode's L categories) that draw nothing.
+BLANK_LETTERS = "\u115f\u1160\u3164\uffa0"
+
+
+def visible(char):
+    return unicodedata.category(char) not in {"Zs", "Zl", "Zp", "Cc", "Cf"} and char not in BLANK_LETTERS + "\u2800"
+
+
+def name_as_stored(sent):
+    """The name from its first to its last visible character."""
+    shown = [index for index, char in enumerate(sent) if visible(char)]
+    return sent[shown[0] : shown[-1] + 1] if shown else ""
+
+
+def has_a_letter(name):
+    return any(unicodedata.category(char).startswith("L") and char not in BLANK_LETTERS for char in name)
+
+
 bare_names = st.one_of(
     st.sampled_from(REAL_NAMES),
-    st.text(chars(categories=["L", "M"]), min_size=1, max_size=100).filter(lambda n: n.strip() == n),
+    st.text(chars(categories=["L", "M"]), min_size=1, max_size=100).filter(
+        lambda n: name_as_stored(n) == n and has_a_letter(n)
+    ),
     st.from_regex(r"\A[A-Z][a-z]{1,20}(['\- ][A-Z][a-z]{1,20}){0,2}\Z"),
 )
-names = st.tuples(padding, bare_names, padding).map("".join)
+names = st.tuples(name_padding, bare_names, name_padding).map("".join)
 
 email_locals = st.one_of(
     st.from_regex(r"\A[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(\.[a-zA-Z0-9_+-]{1,10}){0,2}\Z"),
@@ -647,7 +673,7 @@ def test_chosen_time_opens_the_details_form_only_for_a_real_free_time(client, tr
 
 
 # === The details form: POST /book/<slug>/details/ ===============================================
-# 1009 submissions: 350 valid bookings + 659 hostile ones (8 with a 1 MB field).
+# 1010 submissions: 350 valid bookings + 660 hostile ones (8 with a 1 MB field).
 
 
 @st.composite
@@ -676,8 +702,8 @@ def booking_submissions(draw, slots, practitioner):
     expected = {
         "starts_at": slot.start,
         "practitioner_id": practitioner.pk,
-        "first_name": first_name.strip(),
-        "last_name": last_name.strip(),
+        "first_name": name_as_stored(first_name),
+        "last_name": name_as_stored(last_name),
         "email": email.strip(),
         "phone": stored_phone,
         "message": message.strip(),
@@ -752,6 +778,7 @@ TYPED = [
     ("started", ""),
 ]
 PATIENT_FIELDS = ["first_name", "last_name", "email", "phone"]
+INVISIBLE_NAME = "\u200b\u00a0\u2060\u202e\u3164"
 
 
 def one_mb_in_each(pairs, fields):
@@ -764,9 +791,10 @@ def hostile_values(key):
 
 
 def test_hostile_booking_gets_the_form_back_with_errors_and_stores_nothing(client, treatment, slots, practitioner):
-    """659 bookings broken in one to four ways: hostile values, near misses, missing, doubled and extra fields.
+    """660 bookings broken in one to four ways: hostile values, near misses, missing, doubled and extra fields.
 
-    Those that are still valid (say, a name that is only a right-to-left mark) are stored as sent.
+    Those that are still valid (say, a name wrapped in right-to-left marks) are stored as sent;
+    a name that is only such marks is refused.
     """
     url = url_of("details", treatment_slug=treatment.slug)
     valid = booking_submissions(slots, practitioner).map(operator.itemgetter(0))
@@ -787,14 +815,15 @@ def test_hostile_booking_gets_the_form_back_with_errors_and_stores_nothing(clien
             assert not Message.objects.exists()
             return
         sent = last_values(received(submission))
+        assert has_a_letter(sent["first_name"]) and has_a_letter(sent["last_name"])
         practitioner_sent = sent.get("practitioner") or "any"
         assert_stored_as(
             Appointment.objects.get(),
             {
                 "starts_at": start_parse(sent["start"]),
                 "practitioner_id": practitioner.pk if practitioner_sent == "any" else int(practitioner_sent),
-                "first_name": sent["first_name"].strip(),
-                "last_name": sent["last_name"].strip(),
+                "first_name": name_as_stored(sent["first_name"]),
+                "last_name": name_as_stored(sent["last_name"]),
                 "email": sent["email"].strip(),
                 "phone": phone_e164(sent["phone"]),
                 "message": sent.get("message", "").strip(),
@@ -813,12 +842,14 @@ def test_hostile_booking_gets_the_form_back_with_errors_and_stores_nothing(clien
     one_mb = one_mb_in_each(base, ["start", "practitioner", "submission_key", *PATIENT_FIELDS, "message"])
     # A digit to str.isdigit() that int() cannot read: once a 500 (booking/forms.py).
     superscript = [([(k, "²" if k == "practitioner" else v) for k, v in base], "urlencoded")]
-    sent = examples_run(check, mutated(valid, hostile_for), examples=650, explicit=one_mb + superscript)
-    assert sent >= 659
+    # Names that look empty: once stored, and staff saw a blank name.
+    invisible = [([(k, INVISIBLE_NAME if k == "last_name" else v) for k, v in base], "urlencoded")]
+    sent = examples_run(check, mutated(valid, hostile_for), examples=650, explicit=one_mb + superscript + invisible)
+    assert sent >= 660
 
 
 # === The waitlist: POST /waitlist/<slug>/ ======================================================
-# 1006 submissions: 350 valid + 656 hostile (6 with a 1 MB field).
+# 1007 submissions: 350 valid + 657 hostile (6 with a 1 MB field).
 
 
 @st.composite
@@ -842,8 +873,8 @@ def waitlist_submissions(draw):
         ("started", ""),
     ]
     expected = {
-        "first_name": first_name.strip(),
-        "last_name": last_name.strip(),
+        "first_name": name_as_stored(first_name),
+        "last_name": name_as_stored(last_name),
         "email": email.strip(),
         "phone": stored_phone,
         "date_from": date_from,
@@ -875,7 +906,7 @@ def test_valid_waitlist_place_is_stored_exactly_as_typed(client, treatment):
 
 
 def test_hostile_waitlist_place_gets_the_form_back_with_errors_and_stores_nothing(client, treatment):
-    """656 waitlist forms broken in one to four ways; those still valid are stored as sent."""
+    """657 waitlist forms broken in one to four ways; those still valid are stored as sent."""
     url = url_of("waitlist_join", treatment_slug=treatment.slug)
     today = first_day_today()
     days = st.one_of(
@@ -907,11 +938,12 @@ def test_hostile_waitlist_place_gets_the_form_back_with_errors_and_stores_nothin
             assert not WaitlistEntry.objects.exists()
             return
         sent = last_values(received(submission))
+        assert has_a_letter(sent["first_name"]) and has_a_letter(sent["last_name"])
         assert_stored_as(
             WaitlistEntry.objects.get(),
             {
-                "first_name": sent["first_name"].strip(),
-                "last_name": sent["last_name"].strip(),
+                "first_name": name_as_stored(sent["first_name"]),
+                "last_name": name_as_stored(sent["last_name"]),
                 "email": sent["email"].strip(),
                 "phone": phone_e164(sent["phone"]),
                 # Django's DateField reads the formats of the site's locale, not only ISO 8601.
@@ -923,8 +955,9 @@ def test_hostile_waitlist_place_gets_the_form_back_with_errors_and_stores_nothin
     valid = waitlist_submissions().map(operator.itemgetter(0))
     days_ahead = [(name, (today + timedelta(days=n)).isoformat()) for name, n in (("date_from", 1), ("date_to", 5))]
     one_mb = one_mb_in_each([*TYPED, *days_ahead], [*PATIENT_FIELDS, "date_from", "date_to"])
-    sent = examples_run(check, mutated(valid, hostile_for), examples=650, explicit=one_mb)
-    assert sent >= 656
+    invisible = [([(k, INVISIBLE_NAME if k == "first_name" else v) for k, v in [*TYPED, *days_ahead]], "multipart")]
+    sent = examples_run(check, mutated(valid, hostile_for), examples=650, explicit=one_mb + invisible)
+    assert sent >= 657
 
 
 # === Signed links: tokens an attacker can send -------------------------------------------------
