@@ -46,6 +46,7 @@ TRY_AGAIN_MESSAGE = "Sorry, we could not accept the form this time. Please check
 INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}
 BLANK_CHARACTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
 NAME_NO_LETTER = "Enter a name with at least one letter: spaces and invisible characters alone do not count."
+NAME_CONTROL = "Enter the name on one line, without tabs or line breaks."
 
 
 def is_invisible(char):
@@ -65,6 +66,9 @@ def name_clean(value):
     name = value[start:end]
     if not any(unicodedata.category(char).startswith("L") and not is_invisible(char) for char in name):
         raise ValidationError(NAME_NO_LETTER, code="no_letter")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        # A line break or a control character would split the name in the admin and in emails.
+        raise ValidationError(NAME_CONTROL, code="control")
     return name
 
 

@@ -457,6 +457,8 @@ BAD_PATIENT_FIELDS = {
     "last name of no-break and zero-width spaces": ("last_name", "\u00a0\u200b\u00a0", NO_LETTER, "id_last_name"),
     "first name of control and format characters": ("first_name", "\x07\u202e\u2060\ufeff", NO_LETTER, "id_first_name"),
     "last name of a Hangul filler": ("last_name", "\u3164", NO_LETTER, "id_last_name"),
+    "first name over two lines": ("first_name", "Ann\nSmith", booking_forms.NAME_CONTROL, "id_first_name"),
+    "last name with a tab": ("last_name", "Love\tlace", booking_forms.NAME_CONTROL, "id_last_name"),
 }
 
 
