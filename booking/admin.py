@@ -56,7 +56,7 @@ from booking.services import (
     constraint_name,
 )
 from clinic.cache import ContentAdminMixin
-from clinic.models import ClinicDetails, PrivacyNotice
+from clinic.models import PrivacyNotice
 
 
 @admin.register(Treatment)
@@ -144,6 +144,20 @@ PATIENT_FIELDS = ["first_name", "last_name", "email", "phone", "first_visit", "m
 PRACTITIONERS_GROUP = "Practitioners"
 TAKEN = next(c for c in Appointment._meta.constraints if c.name == NO_OVERLAP).violation_error_message
 S = AppointmentStatus
+
+
+# How far ahead "Book for a patient" lets staff book.
+STAFF_BOOKING_HORIZON_DAYS = 2 * 365
+
+
+def staff_booking_rules(*, now):
+    """The booking rules staff booking by phone meet: no minimum notice, a horizon of two years.
+
+    With the patient on the line, reception decides whether this afternoon is too soon; the
+    practitioner's hours, closures, the slot step, the past and other visits still count.
+    """
+    last_day = timezone.localdate(now, timezone.get_default_timezone()) + timedelta(days=STAFF_BOOKING_HORIZON_DAYS)
+    return planning_rules(last_day=last_day, now=now)
 
 
 def staff_move_rules(*, start, now):
@@ -717,12 +731,13 @@ class AppointmentAdmin(admin.ModelAdmin):
         return csv_response(appointments)
 
     def phone_booking_view(self, request):
-        """Book for a patient on the phone: the public form's rules, staff's words."""
+        """Book for a patient on the phone: the public form's checks and staff's rules (staff_booking_rules)."""
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
         if not self.has_book_permission(request):
             raise PermissionDenied
-        rules = ClinicDetails.objects.current()
+        now = timezone.now()
+        rules = staff_booking_rules(now=now)
         notice = PrivacyNotice.objects.current()
         choice = PhoneBookingChoiceForm(request.GET if "treatment" in request.GET else None)
         context = {
@@ -741,6 +756,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             request.POST if request.method == "POST" else None,
             treatment=treatment,
             rules=rules,
+            now=now,
             privacy_notice=notice,
             initial={"practitioner": choice.practitioner_value(), "submission_key": uuid.uuid4()},
         )
@@ -768,7 +784,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         first_day = max(choice.cleaned_data["start_day"] or today, today)
         last_day = first_day + timedelta(days=PHONE_BOOKING_DAYS - 1)
         slots = free_slots(
-            treatment=treatment, first_day=first_day, last_day=last_day, practitioner=practitioner, rules=rules
+            treatment=treatment, first_day=first_day, last_day=last_day, practitioner=practitioner, now=now, rules=rules
         )
         query = {"treatment": treatment.pk, "practitioner": choice.practitioner_value()}
         context.update(
@@ -849,6 +865,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 practitioner=form.cleaned_data["practitioner"],
                 privacy_notice=notice,
                 submission_key=form.cleaned_data["submission_key"],
+                rules=form.rules,
             )
             # appointment_request writes the first history row; say who took the call.
             appointment.events.filter(to_status=S.REQUESTED, by=None).update(

@@ -230,6 +230,7 @@ class TimeChoiceForm(forms.Form):
                 start=start,
                 practitioner=practitioner,
                 now=self.now,
+                rules=self.rules,
                 ignore_appointment=self.ignore_appointment,
             )
             if not free:

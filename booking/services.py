@@ -57,8 +57,13 @@ def constraint_name(error):
     return getattr(diag, "constraint_name", None)
 
 
-def appointment_request(*, treatment, start, patient, practitioner=None, privacy_notice=None, submission_key=None):
+def appointment_request(
+    *, treatment, start, patient, practitioner=None, privacy_notice=None, submission_key=None, rules=None
+):
     """Create a requested appointment at ``start`` or raise SlotTaken.
+
+    ``rules``: the booking rules the time must meet, the clinic's (the patients' notice and
+    horizon) unless given; staff booking by phone pass their own (see booking.admin).
 
     ``patient`` holds first_name, last_name, email, phone (E.164), message, first_visit.
     The same ``submission_key`` twice returns the first appointment instead of a second one.
@@ -68,8 +73,10 @@ def appointment_request(*, treatment, start, patient, practitioner=None, privacy
         existing = Appointment.objects.filter(submission_key=submission_key).first()
         if existing is not None:
             return existing
-    candidates = practitioners_free_at(treatment=treatment, start=start, practitioner=practitioner)
     now = timezone.now()
+    candidates = practitioners_free_at(
+        treatment=treatment, start=start, practitioner=practitioner, now=now, rules=rules
+    )
     for practitioner_id in candidates:
         for _attempt in range(5):  # after a reference collision or a deadlock, try again
             try:

@@ -523,6 +523,28 @@ def test_reception_moves_a_visit_to_a_free_time_inside_the_patients_notice(recep
     assert Message.objects.filter(appointment=appointment, kind=MessageKind.MOVED).exists()
 
 
+def test_reception_books_a_caller_in_for_a_free_time_inside_the_patients_notice(reception, inside_the_notice):
+    appointment, tomorrow = inside_the_notice
+    treatment, practitioner = appointment.treatment, appointment.practitioner
+    assert practitioners_free_at(treatment=treatment, start=tomorrow) == []  # the website would refuse it
+    url = reverse("admin:booking_appointment_book") + f"?treatment={treatment.pk}&practitioner={practitioner.pk}"
+
+    page = reception.get(url).content.decode()
+    assert f'value="{start_format(tomorrow)}"' in page  # offered among the free times
+
+    response = reception.post(url, phone_booking_data(tomorrow, practitioner=str(practitioner.pk)))
+    assert response.status_code == 302
+    booked = Appointment.objects.get(last_name="Hopper")
+    assert booked.starts_at == tomorrow and booked.status == S.REQUESTED
+    assert Message.objects.filter(appointment=booked, kind=MessageKind.REQUEST_RECEIVED).exists()
+
+    # The same time again is taken; an hour in the past is refused: only the notice was lifted.
+    again = reception.post(url, phone_booking_data(tomorrow, practitioner=str(practitioner.pk), last_name="Other"))
+    assert again.status_code == 409 and not Appointment.objects.filter(last_name="Other").exists()
+    past = reception.post(url, phone_booking_data(timezone.now() - timedelta(hours=1)))
+    assert past.status_code == 400 and "already passed" in unescape(past.content.decode())
+
+
 @pytest.mark.parametrize(
     ("when", "message"),
     [
