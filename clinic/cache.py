@@ -81,9 +81,12 @@ def content_changed():
     memory.reset(version)
 
 
-def page_key(request, version):
+def page_address(request):
     # The page shows its own absolute address (canonical link), so scheme and host are part of it.
-    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+
+
+def page_key(version, address):
     return f"clinic:page:{version}:{address}"
 
 
@@ -143,10 +146,13 @@ def cached_page_middleware(get_response):
     """
 
     def middleware(request):
-        if page_is_shared(request):
-            version = content_version()
-            entry = memory.pages.get(page_key(request, version)) if memory.version == version else None
-            if entry is not None:
+        # Only for an address this worker keeps a page for: any other request (/healthz, say) goes
+        # on untouched, without even the version read, which needs the database's cache table.
+        address = page_address(request) if page_is_shared(request) else None
+        if address in memory.pages:
+            version = content_version()  # forgets every page if staff have changed something
+            entry = memory.pages.get(address)
+            if entry is not None and memory.version == version:
                 return page_response(entry)
         return get_response(request)
 
@@ -161,8 +167,9 @@ def cached_page(view):
         if not page_is_shared(request):
             return view(request, *args, **kwargs)
         version = content_version()
-        key = page_key(request, version)
-        entry = memory.pages.get(key) or cache.get(key)
+        address = page_address(request)
+        key = page_key(version, address)
+        entry = (memory.pages.get(address) if memory.version == version else None) or cache.get(key)
         if entry is None:
             response = view(request, *args, **kwargs)
             if not response_is_shared(request, response):
@@ -171,7 +178,7 @@ def cached_page(view):
             # Stored under the version read before rendering: an edit made meanwhile makes it a miss.
             cache.set(key, entry, PAGE_SECONDS)
         if memory.version == version:
-            memory.pages[key] = entry
+            memory.pages[address] = entry
         return page_response(entry)
 
     return wrapper
