@@ -13,13 +13,13 @@ from booking.availability import free_slots, practitioners_free_at
 from booking.forms import start_format
 from booking.models import (
     Appointment,
-    AppointmentEvent,
     AppointmentStatus,
     Closure,
     MessageKind,
     Practitioner,
     Treatment,
 )
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -128,23 +128,17 @@ def test_a_whole_clinic_closure_saved_in_admin_removes_those_free_times(admin_cl
 @pytest.fixture
 def booked():
     """An appointment held on a weekday morning, and the treatment and practitioner it uses."""
-    treatment = Treatment.objects.get(slug="hair-loss")
-    practitioner = Practitioner.objects.get()
-    start = local(next_weekday(2), 10)
-    appointment = Appointment.objects.create(
+    return appointment_at(
+        local(next_weekday(2), 10),
+        treatment=Treatment.objects.get(slug="hair-loss"),
+        practitioner=Practitioner.objects.get(),
         reference="HELD2345",
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
+        history=True,
         first_name="Maya",
         last_name="Holt",
         email="maya@example.com",
         phone="+447700900123",
     )
-    AppointmentEvent.objects.create(appointment=appointment, to_status=AppointmentStatus.REQUESTED)
-    return appointment
 
 
 def phone_booking(client, booked, start, **changes):
@@ -252,18 +246,7 @@ def change_data(appointment, start):
 
 def test_staff_moving_an_appointment_onto_another_get_the_message_and_nothing_changes(admin_client, booked):
     start = booked.blocked_until + timedelta(hours=2)
-    other = Appointment.objects.create(
-        reference="MOVE2345",
-        treatment=booked.treatment,
-        practitioner=booked.practitioner,
-        starts_at=start,
-        ends_at=start + booked.treatment.duration,
-        blocked_until=start + booked.treatment.duration + booked.treatment.buffer,
-        first_name="Ada",
-        last_name="Quinn",
-        email="ada@example.com",
-        phone="+447700900789",
-    )
+    other = appointment_at(start, treatment=booked.treatment, practitioner=booked.practitioner, reference="MOVE2345")
     url = reverse("admin:booking_appointment_change", args=[other.pk])
 
     response = admin_client.post(url, change_data(other, booked.starts_at + timedelta(minutes=15)))
@@ -297,18 +280,7 @@ def test_a_clash_that_slips_past_the_checks_is_refused_by_the_database_with_a_me
     assert free
     monkeypatch.setattr(booking.forms, "practitioners_free_at", lambda **kwargs: free)
     monkeypatch.setattr(booking.services, "practitioners_free_at", lambda **kwargs: free)
-    Appointment.objects.create(
-        reference="RACE2345",
-        treatment=booked.treatment,
-        practitioner=booked.practitioner,
-        starts_at=start,
-        ends_at=start + booked.treatment.duration,
-        blocked_until=start + booked.treatment.duration + booked.treatment.buffer,
-        first_name="Ada",
-        last_name="Quinn",
-        email="ada@example.com",
-        phone="+447700900789",
-    )
+    appointment_at(start, treatment=booked.treatment, practitioner=booked.practitioner, reference="RACE2345")
 
     response = phone_booking(admin_client, booked, start)
 
@@ -321,17 +293,11 @@ def test_a_clash_that_slips_past_the_checks_is_refused_by_the_database_with_a_me
 
 def test_the_database_refuses_an_overlapping_appointment_written_directly(booked):
     with pytest.raises(IntegrityError):
-        Appointment.objects.create(
-            reference="DIRECT23",
+        appointment_at(
+            booked.starts_at + timedelta(minutes=5),
             treatment=booked.treatment,
             practitioner=booked.practitioner,
-            starts_at=booked.starts_at + timedelta(minutes=5),
-            ends_at=booked.ends_at + timedelta(minutes=5),
-            blocked_until=booked.blocked_until + timedelta(minutes=5),
-            first_name="Ben",
-            last_name="Ortiz",
-            email="ben@example.com",
-            phone="+447700900321",
+            reference="DIRECT23",
         )
 
 

@@ -31,6 +31,7 @@ from booking.models import (
 )
 from booking.services import SlotTaken, appointment_move
 from clinic.models import ClinicDetails
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -60,25 +61,12 @@ def next_weekday(weekday, *, at_least_days=3):
     return day + timedelta(days=(weekday - day.weekday()) % 7)
 
 
-REFERENCES = iter(f"R{n:07d}" for n in range(1, 10**7))
+PATIENT = {"first_name": "Maya", "last_name": "Holt", "email": "maya@example.com", "phone": "+447700900123"}
 
 
-def appointment_at(start, *, status=S.REQUESTED, practitioner=None, created_ago=None, **patient):
-    treatment = Treatment.objects.get(slug="hair-loss")
-    appointment = Appointment.objects.create(
-        reference=patient.pop("reference", None) or next(REFERENCES),
-        treatment=treatment,
-        practitioner=practitioner or Practitioner.objects.order_by("pk").first(),
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        first_name=patient.get("first_name", "Maya"),
-        last_name=patient.get("last_name", "Holt"),
-        email=patient.get("email", "maya@example.com"),
-        phone=patient.get("phone", "+447700900123"),
-    )
-    AppointmentEvent.objects.create(appointment=appointment, to_status=status)
+def appointment_at(start, *, created_ago=None, **fields):
+    """Maya Holt's appointment with its first history row, as the list shows it, optionally made some time ago."""
+    appointment = factories.appointment_at(start, history=True, **{**PATIENT, **fields})
     if created_ago is not None:
         Appointment.objects.filter(pk=appointment.pk).update(created_at=timezone.now() - created_ago)
     return appointment

@@ -11,8 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, AppointmentStatus, Closure, Practitioner, Treatment, WorkingHours
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
+
+S = AppointmentStatus
 
 URL = "/admin/booking/agenda/"
 
@@ -52,24 +55,6 @@ def practitioner(treatment):
     return practitioner_new("Dr Ada Moss", treatment)
 
 
-def appointment_new(practitioner, treatment, start, status=AppointmentStatus.CONFIRMED, **fields):
-    count = Appointment.objects.count()
-    return Appointment.objects.create(
-        reference=fields.pop("reference", f"AG{count:05d}"),
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        first_name=fields.pop("first_name", "Maria"),
-        last_name=fields.pop("last_name", "Bianchi"),
-        email="maria@example.com",
-        phone=fields.pop("phone", "+447700900123"),
-        **fields,
-    )
-
-
 def main_part(html):
     """The page's own content, without the admin's navigation sidebar (which has tables too)."""
     return html.split('<div id="content-main">', 1)[1]
@@ -90,18 +75,21 @@ def day_headings(html):
 
 
 def test_day_view_shows_appointments_by_status_time_off_and_free_gaps(admin_client, treatment, practitioner):
-    appointment_new(practitioner, treatment, local(MONDAY, 10), first_name="Ines", reference="CONF01")
-    appointment_new(
-        practitioner, treatment, local(MONDAY, 14), AppointmentStatus.REQUESTED, first_name="Omar", reference="REQ001"
-    )
-    appointment_new(
-        practitioner,
-        treatment,
-        local(MONDAY, 15),
-        AppointmentStatus.CANCELLED_BY_PATIENT,
-        first_name="Lea",
-        reference="CANC01",
-    )
+    for hour, status, first_name, reference in [
+        (10, S.CONFIRMED, "Ines", "CONF01"),
+        (14, S.REQUESTED, "Omar", "REQ001"),
+        (15, S.CANCELLED_BY_PATIENT, "Lea", "CANC01"),
+    ]:
+        appointment_at(
+            local(MONDAY, hour),
+            treatment=treatment,
+            practitioner=practitioner,
+            status=status,
+            reference=reference,
+            first_name=first_name,
+            last_name="Bianchi",
+            phone="+447700900123",
+        )
     Closure.objects.create(
         practitioner=practitioner, starts_at=local(MONDAY, 11), ends_at=local(MONDAY, 12), reason="Training"
     )
@@ -141,7 +129,9 @@ def test_a_whole_clinic_closure_fills_every_practitioners_day(admin_client, trea
 
 def test_week_view_runs_monday_to_sunday_around_the_chosen_day(admin_client, treatment, practitioner):
     wednesday = MONDAY + timedelta(days=2)
-    appointment_new(practitioner, treatment, local(wednesday, 9), reference="WED001")
+    appointment_at(
+        local(wednesday, 9), treatment=treatment, practitioner=practitioner, status=S.CONFIRMED, reference="WED001"
+    )
 
     response = admin_client.get(URL, {"date": wednesday.isoformat(), "view": "week", "practitioner": practitioner.pk})
 
@@ -174,8 +164,10 @@ def test_without_a_date_the_agenda_shows_today(admin_client):
 
 def test_choosing_a_practitioner_leaves_the_others_out(admin_client, treatment, practitioner):
     other = practitioner_new("Dr Ben Oyelaran", treatment, position=2)
-    appointment_new(practitioner, treatment, local(MONDAY, 10), reference="ADA001")
-    appointment_new(other, treatment, local(MONDAY, 10), reference="BEN001")
+    appointment_at(
+        local(MONDAY, 10), treatment=treatment, practitioner=practitioner, status=S.CONFIRMED, reference="ADA001"
+    )
+    appointment_at(local(MONDAY, 10), treatment=treatment, practitioner=other, status=S.CONFIRMED, reference="BEN001")
 
     everyone = admin_client.get(URL, {"date": MONDAY.isoformat()}).content.decode()
     one = admin_client.get(URL, {"date": MONDAY.isoformat(), "practitioner": other.pk}).content.decode()
@@ -186,7 +178,14 @@ def test_choosing_a_practitioner_leaves_the_others_out(admin_client, treatment, 
 
 
 def test_printable_day_sheet_has_the_day_without_the_controls(admin_client, treatment, practitioner):
-    appointment_new(practitioner, treatment, local(MONDAY, 10), reference="PRN001", staff_notes="Allergic to lidocaine")
+    appointment_at(
+        local(MONDAY, 10),
+        treatment=treatment,
+        practitioner=practitioner,
+        status=S.CONFIRMED,
+        reference="PRN001",
+        staff_notes="Allergic to lidocaine",
+    )
 
     screen = admin_client.get(URL, {"date": MONDAY.isoformat()}).content.decode()
     assert f'href="?view=day&amp;date={MONDAY.isoformat()}&amp;print=1">Printable day sheet</a>' in screen
@@ -214,7 +213,8 @@ def test_agenda_reads_the_same_number_of_queries_for_5_and_100_appointments(admi
         for index in range(first, first + count):
             person = practitioner if index % 2 else other
             start = local(MONDAY, 0) + timedelta(hours=index)  # a week holds 168 hours
-            appointment_new(person, treatment, start, statuses[index % len(statuses)], reference=f"Q{index:05d}")
+            status = statuses[index % len(statuses)]
+            appointment_at(start, treatment=treatment, practitioner=person, status=status, reference=f"Q{index:05d}")
 
     add(5, 0)
     with_5 = agenda_queries(admin_client, MONDAY)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from booking.availability import free_slots, nearest_free_slots, practitioners_free_at, slots_by_day
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Closure, Practitioner, Treatment
 from clinic.models import ClinicDetails
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -69,22 +70,6 @@ def ben(treatment):
 def local(day, hhmm, fold=0):
     hour, minute = map(int, hhmm.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=LONDON).replace(fold=fold)
-
-
-def book(practitioner, treatment, start, status=AppointmentStatus.REQUESTED, reference=None):
-    return Appointment.objects.create(
-        reference=reference or f"T{Appointment.objects.count():07d}",
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        first_name="Pat",
-        last_name="Ient",
-        email="pat@example.com",
-        phone="+447700900000",
-    )
 
 
 def wall_times(slots, day=None):
@@ -226,7 +211,8 @@ def test_times_already_past_are_never_offered(rules, treatment, anna):
 def test_only_requested_and_confirmed_appointments_block_their_time_and_buffer(rules, treatment, anna, status):
     rules.slot_step_minutes = 15
     rules.save()
-    book(anna, treatment, local(MONDAY, "10:00"), status=status)  # blocks 10:00 until 11:00
+    # Blocks 10:00 until 11:00.
+    appointment_at(local(MONDAY, "10:00"), treatment=treatment, practitioner=anna, status=status)
 
     morning = [t for t in wall_times(slots_on(MONDAY, treatment=treatment)) if t < "12:00"]
 
@@ -241,7 +227,7 @@ def test_the_existing_appointments_buffer_stays_free(rules, treatment, anna):
     rules.slot_step_minutes = 15
     rules.save()
     # The visit ends at 10:45, its buffer at 11:00.
-    book(anna, treatment, local(MONDAY, "10:00"))
+    appointment_at(local(MONDAY, "10:00"), treatment=treatment, practitioner=anna)
 
     offered = wall_times(slots_on(MONDAY, treatment=treatment))
 
@@ -256,7 +242,7 @@ def test_a_new_visits_own_buffer_cannot_run_into_the_next_appointment(rules, tre
         name="Hair", slug="hair-test", summary="s", description="d", duration_minutes=30, buffer_minutes=0
     )
     anna.treatments.add(other)
-    book(anna, other, local(MONDAY, "11:00"))
+    appointment_at(local(MONDAY, "11:00"), treatment=other, practitioner=anna)
 
     offered = wall_times(slots_on(MONDAY, treatment=treatment))
 
@@ -267,7 +253,7 @@ def test_a_new_visits_own_buffer_cannot_run_into_the_next_appointment(rules, tre
 
 
 def test_an_appointment_with_another_practitioner_blocks_only_them(rules, treatment, anna, ben):
-    book(anna, treatment, local(MONDAY, "10:00"))
+    appointment_at(local(MONDAY, "10:00"), treatment=treatment, practitioner=anna)
 
     slots = slots_on(MONDAY, treatment=treatment)
 
@@ -277,7 +263,7 @@ def test_an_appointment_with_another_practitioner_blocks_only_them(rules, treatm
 
 
 def test_moving_an_appointment_can_ignore_its_own_time(rules, treatment, anna):
-    booked = book(anna, treatment, local(MONDAY, "10:00"))
+    booked = appointment_at(local(MONDAY, "10:00"), treatment=treatment, practitioner=anna)
 
     offered = wall_times(slots_on(MONDAY, treatment=treatment, ignore_appointment=booked))
 
@@ -393,7 +379,7 @@ def test_spring_forward_day_skips_the_missing_hour_and_shifts_nothing(rules, sho
 
     # A visit booked at 02:00 BST is stored as 01:00 UTC and takes exactly that time.
     first_after_jump = next(slot for slot in slots if slot.start == utc(2027, 3, 28, 1, 0))
-    booked = book(night_owl, short_visit, first_after_jump.start)
+    booked = appointment_at(first_after_jump.start, treatment=short_visit, practitioner=night_owl)
     assert stored_utc(booked) == (datetime(2027, 3, 28, 1, 0), datetime(2027, 3, 28, 1, 30))
     again = wall_times(free_slots(treatment=short_visit, first_day=sunday, last_day=sunday, now=now))
     assert again[:5] == ["00:00", "00:30", "02:30", "03:00", "03:30"]
@@ -460,7 +446,7 @@ def test_fall_back_day_offers_each_wall_time_once_and_shifts_nothing(rules, shor
     assert [(day, len(items)) for day, items in slots_by_day(slots)] == [(saturday, 16), (sunday, 24), (monday, 16)]
 
     # A visit at the first 01:30 (BST) is stored as 00:30 UTC and ends as the clocks go back.
-    booked = book(night_owl, short_visit, utc(2026, 10, 25, 0, 30))
+    booked = appointment_at(utc(2026, 10, 25, 0, 30), treatment=short_visit, practitioner=night_owl)
     assert stored_utc(booked) == (datetime(2026, 10, 25, 0, 30), datetime(2026, 10, 25, 1, 0))
     again = wall_times(free_slots(treatment=short_visit, first_day=sunday, last_day=sunday, now=now))
     assert again[:7] == ["00:00", "00:30", "01:00", "02:00", "02:30", "03:00", "03:30"]
@@ -470,7 +456,7 @@ def test_fall_back_day_offers_each_wall_time_once_and_shifts_nothing(rules, shor
 
 
 def test_practitioners_free_at_names_who_can_take_exactly_that_time(rules, treatment, anna, ben):
-    book(anna, treatment, local(MONDAY, "10:00"))
+    appointment_at(local(MONDAY, "10:00"), treatment=treatment, practitioner=anna)
 
     assert practitioners_free_at(treatment=treatment, start=local(MONDAY, "10:00"), now=NOW) == [ben.pk]
     assert practitioners_free_at(treatment=treatment, start=local(MONDAY, "11:00"), now=NOW) == [anna.pk, ben.pk]
@@ -493,7 +479,7 @@ def test_practitioners_free_at_respects_notice(rules, treatment, anna):
 
 def test_nearest_free_slots_are_the_times_closest_to_a_taken_one(rules, treatment, anna):
     taken = local(MONDAY, "10:00")
-    book(anna, treatment, taken)
+    appointment_at(taken, treatment=treatment, practitioner=anna)
 
     nearest = nearest_free_slots(treatment=treatment, around=taken, count=4, now=NOW)
 

@@ -22,10 +22,11 @@ from django.utils import timezone
 from booking import availability
 from booking.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_today, free_slots
 from booking.forms import start_parse
-from booking.models import Appointment, AppointmentStatus, Closure, Treatment, WorkingHours
+from booking.models import AppointmentStatus, Closure, Treatment, WorkingHours
 from booking.services import appointment_transition
 from clinic.cache import MESSAGES_COOKIE, clinic_details
 from clinic.models import ClinicDetails
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -41,32 +42,16 @@ def offered(client, treatment):
     return [start_parse(value) for value in re.findall(r'name="start"[^>]*value="([^"]+)"', response.content.decode())]
 
 
-def book(practitioner, treatment, start):
-    return Appointment.objects.create(
-        reference="CACHE234",
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=AppointmentStatus.REQUESTED,
-        first_name="Pat",
-        last_name="Ient",
-        email="pat@example.com",
-        phone="+447700900000",
-    )
-
-
 def test_a_time_booked_after_the_page_was_shown_is_not_offered_again(client, treatment, practitioner):
     first = offered(client, treatment)
     taken = first[3]
-    book(practitioner, treatment, taken)
+    appointment_at(taken, treatment=treatment, practitioner=practitioner)
     assert taken not in offered(client, treatment)
 
 
 def test_a_cancelled_appointment_gives_its_time_back_on_the_next_visit(client, treatment, practitioner):
     start = offered(client, treatment)[3]
-    appointment = book(practitioner, treatment, start)
+    appointment = appointment_at(start, treatment=treatment, practitioner=practitioner)
     assert start not in offered(client, treatment)
     appointment_transition(appointment=appointment, to_status=AppointmentStatus.CANCELLED_BY_CLINIC)
     assert start in offered(client, treatment)
@@ -137,7 +122,7 @@ def test_other_workers_see_a_new_version_only_once_the_change_commits(clinic_con
     before = availability.availability_version()
     start = free_slots(treatment=treatment, first_day=first_day_today(), last_day=first_day_today() + timedelta(7))[0]
     with transaction.atomic():
-        book(practitioner, treatment, start.start)
+        appointment_at(start.start, treatment=treatment, practitioner=practitioner)
         assert cache.get(AVAILABILITY_VERSION_KEY) == before  # not yet: the booking may still roll back
     assert cache.get(AVAILABILITY_VERSION_KEY) != before
 
@@ -147,7 +132,7 @@ def test_a_rolled_back_change_leaves_the_version_alone(clinic_content, treatment
     before = availability.availability_version()
     start = free_slots(treatment=treatment, first_day=first_day_today(), last_day=first_day_today() + timedelta(7))[0]
     with pytest.raises(RuntimeError), transaction.atomic():
-        book(practitioner, treatment, start.start)
+        appointment_at(start.start, treatment=treatment, practitioner=practitioner)
         raise RuntimeError
     assert cache.get(AVAILABILITY_VERSION_KEY) == before
 
@@ -156,7 +141,7 @@ def test_another_workers_change_reaches_this_worker_through_the_version(client, 
     start = offered(client, treatment)[3]
     # Another worker books (its own lists are cleared there, not here) and publishes a new version.
     keep = availability.computed.entries.copy()
-    book(practitioner, treatment, start)
+    appointment_at(start, treatment=treatment, practitioner=practitioner)
     availability.computed.entries.update(keep)  # as if this worker had seen nothing
     assert start in offered(client, treatment)  # proves the copy is what would be served...
     cache.set(AVAILABILITY_VERSION_KEY, "published-by-another-worker", None)

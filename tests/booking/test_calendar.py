@@ -8,10 +8,11 @@ from django.core import mail
 from icalendar import Calendar
 
 from booking.calendar import calendar_for
-from booking.models import Appointment, AppointmentStatus, Message, MessageKind, Treatment
+from booking.models import AppointmentStatus, Message, MessageKind, Treatment
 from booking.services import appointment_transition
 from booking.tasks import message_send
 from clinic.models import ClinicDetails
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -32,22 +33,6 @@ def clinic():
 @pytest.fixture
 def treatment():
     return Treatment.objects.get(slug="hair-loss")
-
-
-def appointment_at(start, *, treatment, practitioner, reference):
-    """An appointment written straight to the database: these dates lie beyond the booking horizon."""
-    return Appointment.objects.create(
-        reference=reference,
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        first_name="Ada",
-        last_name="Lovelace",
-        email="ada@example.com",
-        phone="+442079460000",
-    )
 
 
 def event_of(ics):

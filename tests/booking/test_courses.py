@@ -25,9 +25,10 @@ from booking.models import (
     MessageKind,
     Treatment,
 )
-from booking.services import appointment_transition, reference_new
+from booking.services import appointment_transition
 from booking.tasks import message_send
 from clinic.models import ClinicDetails
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -86,18 +87,9 @@ def tuesday_after(days):
     return day + timedelta(days=(TUESDAY - day.weekday()) % 7)
 
 
-def appointment_at(start, *, treatment, practitioner, status=S.CONFIRMED, **patient):
-    return Appointment.objects.create(
-        reference=reference_new(),
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        consent_at=timezone.now(),
-        **{**PATIENT, **patient},
-    )
+def appointment_at(start, **fields):
+    """Maeve Byrne's visit, confirmed unless said otherwise, with the consent a course carries over."""
+    return factories.appointment_at(start, **{"status": S.CONFIRMED, "consent_at": timezone.now(), **PATIENT, **fields})
 
 
 @pytest.fixture

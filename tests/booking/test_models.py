@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Practitioner, Treatment
 from clinic.models import ClinicDetails
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -32,26 +33,6 @@ def ben():
     return Practitioner.objects.create(name="Dr Ben Okafor")
 
 
-_references = iter(range(10_000_000))
-
-
-def appointment(practitioner, treatment, start, *, status=AppointmentStatus.REQUESTED, **times):
-    """An Appointment written straight through the ORM, bypassing every check in Python."""
-    return Appointment.objects.create(
-        reference=f"M{next(_references):07d}",
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=times.get("ends_at", start + treatment.duration),
-        blocked_until=times.get("blocked_until", start + treatment.duration + treatment.buffer),
-        status=status,
-        first_name="Pat",
-        last_name="Ient",
-        email="pat@example.com",
-        phone="+447700900000",
-    )
-
-
 def refused(create, *args, **kwargs):
     """Run one write in its own savepoint; return the name of the constraint PostgreSQL cited."""
     with pytest.raises(IntegrityError) as error, transaction.atomic():
@@ -65,35 +46,36 @@ def refused(create, *args, **kwargs):
 @pytest.mark.parametrize("first", ACTIVE_STATUSES)
 @pytest.mark.parametrize("second", ACTIVE_STATUSES)
 def test_an_overlapping_active_appointment_for_the_same_practitioner_is_refused(anna, treatment, first, second):
-    appointment(anna, treatment, TEN, status=first)
+    appointment_at(TEN, treatment=treatment, practitioner=anna, status=first)
 
-    assert refused(appointment, anna, treatment, TEN + timedelta(minutes=30), status=second) == (
-        "booking_appointment_no_overlap"
+    assert (
+        refused(appointment_at, TEN + timedelta(minutes=30), treatment=treatment, practitioner=anna, status=second)
+        == "booking_appointment_no_overlap"
     )
     assert Appointment.objects.count() == 1
 
 
 def test_the_same_time_with_another_practitioner_is_fine(anna, ben, treatment):
-    appointment(anna, treatment, TEN, status=AppointmentStatus.CONFIRMED)
-    appointment(ben, treatment, TEN, status=AppointmentStatus.CONFIRMED)
+    appointment_at(TEN, treatment=treatment, practitioner=anna, status=AppointmentStatus.CONFIRMED)
+    appointment_at(TEN, treatment=treatment, practitioner=ben, status=AppointmentStatus.CONFIRMED)
 
     assert Appointment.objects.active().count() == 2
 
 
 @pytest.mark.parametrize("status", INACTIVE_STATUSES)
 def test_a_cancelled_or_finished_appointment_does_not_block_its_time(anna, treatment, status):
-    appointment(anna, treatment, TEN, status=status)
-    appointment(anna, treatment, TEN, status=status)
+    appointment_at(TEN, treatment=treatment, practitioner=anna, status=status)
+    appointment_at(TEN, treatment=treatment, practitioner=anna, status=status)
 
-    appointment(anna, treatment, TEN)
+    appointment_at(TEN, treatment=treatment, practitioner=anna)
 
     assert Appointment.objects.filter(practitioner=anna, starts_at=TEN).count() == 3
 
 
 def test_touching_appointments_are_fine(anna, treatment):
-    middle = appointment(anna, treatment, TEN)
-    after = appointment(anna, treatment, middle.blocked_until)
-    before = appointment(anna, treatment, TEN - timedelta(minutes=60))
+    middle = appointment_at(TEN, treatment=treatment, practitioner=anna)
+    after = appointment_at(middle.blocked_until, treatment=treatment, practitioner=anna)
+    before = appointment_at(TEN - timedelta(minutes=60), treatment=treatment, practitioner=anna)
 
     assert before.blocked_until == middle.starts_at
     assert middle.blocked_until == after.starts_at
@@ -101,25 +83,28 @@ def test_touching_appointments_are_fine(anna, treatment):
 
 
 def test_starting_inside_the_previous_appointments_buffer_is_refused(anna, treatment):
-    first = appointment(anna, treatment, TEN)  # visit until 10:45, buffer until 11:00
+    first = appointment_at(TEN, treatment=treatment, practitioner=anna)  # visit until 10:45, buffer until 11:00
     assert first.ends_at < first.blocked_until
 
     assert (
-        refused(appointment, anna, treatment, first.ends_at + timedelta(minutes=5)) == "booking_appointment_no_overlap"
+        refused(appointment_at, first.ends_at + timedelta(minutes=5), treatment=treatment, practitioner=anna)
+        == "booking_appointment_no_overlap"
     )
 
 
 def test_a_buffer_running_into_the_next_appointment_is_refused(anna, treatment):
-    appointment(anna, treatment, TEN)
+    appointment_at(TEN, treatment=treatment, practitioner=anna)
     # The visit would end at 10:00 exactly, but its buffer would run until 10:15.
     start = TEN - treatment.duration
 
-    assert refused(appointment, anna, treatment, start) == "booking_appointment_no_overlap"
+    assert refused(appointment_at, start, treatment=treatment, practitioner=anna) == "booking_appointment_no_overlap"
 
 
 def test_a_cancelled_appointment_cannot_come_back_over_a_taken_time(anna, treatment):
-    cancelled = appointment(anna, treatment, TEN, status=AppointmentStatus.CANCELLED_BY_PATIENT)
-    appointment(anna, treatment, TEN, status=AppointmentStatus.CONFIRMED)
+    cancelled = appointment_at(
+        TEN, treatment=treatment, practitioner=anna, status=AppointmentStatus.CANCELLED_BY_PATIENT
+    )
+    appointment_at(TEN, treatment=treatment, practitioner=anna, status=AppointmentStatus.CONFIRMED)
 
     def confirm_by_update():
         Appointment.objects.filter(pk=cancelled.pk).update(status=AppointmentStatus.CONFIRMED)
@@ -135,8 +120,8 @@ def test_a_cancelled_appointment_cannot_come_back_over_a_taken_time(anna, treatm
 
 
 def test_moving_an_appointment_onto_a_taken_time_is_refused(anna, treatment):
-    appointment(anna, treatment, TEN)
-    later = appointment(anna, treatment, TEN + timedelta(hours=2))
+    appointment_at(TEN, treatment=treatment, practitioner=anna)
+    later = appointment_at(TEN + timedelta(hours=2), treatment=treatment, practitioner=anna)
 
     def move():
         Appointment.objects.filter(pk=later.pk).update(
@@ -147,7 +132,7 @@ def test_moving_an_appointment_onto_a_taken_time_is_refused(anna, treatment):
 
 
 def test_model_validation_gives_the_patient_facing_message_for_a_clash(anna, treatment):
-    appointment(anna, treatment, TEN)
+    appointment_at(TEN, treatment=treatment, practitioner=anna)
     clash = Appointment(
         reference="VALIDATE",
         treatment=treatment,
@@ -174,15 +159,15 @@ def test_model_validation_gives_the_patient_facing_message_for_a_clash(anna, tre
 
 def test_an_appointment_must_end_after_it_starts(anna, treatment):
     assert (
-        refused(appointment, anna, treatment, TEN, ends_at=TEN, blocked_until=TEN)
+        refused(appointment_at, TEN, treatment=treatment, practitioner=anna, ends_at=TEN, blocked_until=TEN)
         == "booking_appointment_times_ordered"
     )
     assert (
         refused(
-            appointment,
-            anna,
-            treatment,
+            appointment_at,
             TEN,
+            treatment=treatment,
+            practitioner=anna,
             ends_at=TEN - timedelta(minutes=30),
             blocked_until=TEN + timedelta(hours=1),
         )
@@ -193,10 +178,10 @@ def test_an_appointment_must_end_after_it_starts(anna, treatment):
 def test_the_blocked_time_cannot_end_before_the_visit(anna, treatment):
     assert (
         refused(
-            appointment,
-            anna,
-            treatment,
+            appointment_at,
             TEN,
+            treatment=treatment,
+            practitioner=anna,
             ends_at=TEN + timedelta(minutes=45),
             blocked_until=TEN + timedelta(minutes=30),
         )
@@ -205,27 +190,26 @@ def test_the_blocked_time_cannot_end_before_the_visit(anna, treatment):
 
 
 def test_an_appointment_without_a_buffer_is_fine(anna, treatment):
-    saved = appointment(
-        anna, treatment, TEN, ends_at=TEN + timedelta(minutes=45), blocked_until=TEN + timedelta(minutes=45)
+    saved = appointment_at(
+        TEN,
+        treatment=treatment,
+        practitioner=anna,
+        ends_at=TEN + timedelta(minutes=45),
+        blocked_until=TEN + timedelta(minutes=45),
     )
     assert saved.pk is not None
 
 
 def test_a_reference_is_used_once(anna, ben, treatment):
-    first = appointment(anna, treatment, TEN)
+    first = appointment_at(TEN, treatment=treatment, practitioner=anna)
 
     def same_reference():
-        Appointment.objects.create(
-            reference=first.reference,
+        appointment_at(
+            TEN,
             treatment=treatment,
             practitioner=ben,
-            starts_at=TEN,
-            ends_at=TEN + treatment.duration,
+            reference=first.reference,
             blocked_until=TEN + treatment.duration,
-            first_name="Pat",
-            last_name="Ient",
-            email="pat@example.com",
-            phone="+447700900000",
         )
 
     assert "reference" in refused(same_reference)

@@ -2,7 +2,6 @@
 
 import io
 import json
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
@@ -30,6 +29,7 @@ from booking.privacy import ERASE_REASON, NOTE_ERASED, patients_anonymise_inacti
 from booking.services import appointment_request, appointment_transition
 from booking.tasks import message_send
 from clinic.models import PrivacyNotice
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -61,13 +61,10 @@ def patient(name="Maria", email=EMAIL):
 
 def past_visit(treatment, practitioner, *, days_ago, email=EMAIL, status=S.COMPLETED, name="Maria"):
     start = local(timezone.localdate() - timedelta(days=days_ago), 10)
-    return Appointment.objects.create(
-        reference=uuid.uuid4().hex[:8].upper(),
+    return appointment_at(
+        start,
         treatment=treatment,
         practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
         status=status,
         staff_notes="Patient allergic to lidocaine.",
         consent_at=start - timedelta(days=3),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment
 from faq.models import Question
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -77,18 +78,8 @@ def practitioners(treatment):
     people = []
     for name, reference in [("Dr Ada Moss", "ADAREF"), ("Dr Ben Oyelaran", "BENREF")]:
         person = Practitioner.objects.create(name=name)
-        Appointment.objects.create(
-            reference=reference,
-            treatment=treatment,
-            practitioner=person,
-            starts_at=start,
-            ends_at=start + treatment.duration,
-            blocked_until=start + treatment.duration + treatment.buffer,
-            status=AppointmentStatus.CONFIRMED,
-            first_name="Maria",
-            last_name=name.split()[-1],
-            email="maria@example.com",
-            phone="+447700900123",
+        appointment_at(
+            start, treatment=treatment, practitioner=person, status=AppointmentStatus.CONFIRMED, reference=reference
         )
         people.append(person)
     return people

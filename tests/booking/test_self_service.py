@@ -28,6 +28,7 @@ from booking.models import (
 from booking.services import appointment_request, appointment_transition
 from booking.views import STATUS_WORDS
 from clinic.models import ClinicDetails
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -92,23 +93,6 @@ def appointment(treatment, practitioner):
             "message": "",
             "first_visit": True,
         },
-    )
-
-
-def written(treatment, practitioner, start, status=S.REQUESTED, reference="OTHER234"):
-    """An appointment written straight to the database, e.g. sooner than anyone could book online."""
-    return Appointment.objects.create(
-        reference=reference,
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        first_name="Other",
-        last_name="Patient",
-        email="other@example.com",
-        phone="+442079460001",
     )
 
 
@@ -242,7 +226,7 @@ def test_cancelling_twice_says_it_is_already_cancelled_and_changes_nothing(clien
 
 @pytest.mark.parametrize("status", [S.CANCELLED_BY_CLINIC, S.DECLINED, S.COMPLETED])
 def test_an_appointment_that_is_over_shows_its_state_and_no_choices(client, treatment, practitioner, status):
-    over = written(treatment, practitioner, local(3, 10), status=status)
+    over = appointment_at(local(3, 10), treatment=treatment, practitioner=practitioner, status=status)
     html = client.get(url("manage", over)).content.decode()
 
     assert STATUS_WORDS[status] in html
@@ -312,7 +296,7 @@ def test_an_expired_link_says_so_with_the_clinics_phone(client, appointment):
 
 
 def test_within_the_cutoff_the_page_gives_the_phone_instead_of_the_buttons(client, treatment, practitioner):
-    soon = written(treatment, practitioner, timezone.now() + timedelta(hours=2))
+    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
     html = client.get(url("manage", soon)).content.decode()
     assert "less than 24 hours away" in html
     assert PHONE in html
@@ -321,7 +305,7 @@ def test_within_the_cutoff_the_page_gives_the_phone_instead_of_the_buttons(clien
 
 
 def test_cancel_within_the_cutoff_is_refused_and_changes_nothing(client, treatment, practitioner):
-    soon = written(treatment, practitioner, timezone.now() + timedelta(hours=2))
+    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
     before = state(soon)
 
     response = client.post(url("manage_cancel", soon))
@@ -334,7 +318,7 @@ def test_cancel_within_the_cutoff_is_refused_and_changes_nothing(client, treatme
 
 
 def test_move_within_the_cutoff_is_refused_and_changes_nothing(client, treatment, practitioner):
-    soon = written(treatment, practitioner, timezone.now() + timedelta(hours=2))
+    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
     before = state(soon)
 
     assert client.get(url("manage_move", soon)).status_code == 403
@@ -348,7 +332,7 @@ def test_move_within_the_cutoff_is_refused_and_changes_nothing(client, treatment
 def test_the_cutoff_follows_the_clinics_setting(client, clinic, treatment, practitioner):
     clinic.self_service_cutoff_hours = 1
     clinic.save()
-    soon = written(treatment, practitioner, timezone.now() + timedelta(hours=2))
+    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
 
     response = client.post(url("manage_cancel", soon))
 
@@ -406,7 +390,7 @@ def test_moving_to_a_taken_time_changes_nothing_and_offers_the_nearest_free_time
     client, appointment, treatment, practitioner
 ):
     taken = local(3, 14)
-    written(treatment, practitioner, taken)
+    appointment_at(taken, treatment=treatment, practitioner=practitioner)
     before = state(appointment)
 
     response = client.post(url("manage_move", appointment), {"start": start_format(taken), "practitioner": "any"})
@@ -427,7 +411,7 @@ def test_a_move_that_loses_the_race_in_the_database_changes_nothing(
 ):
     """Both checks read the time as free, then another booking lands: the exclusion constraint refuses the move."""
     taken = local(3, 14)
-    written(treatment, practitioner, taken)
+    appointment_at(taken, treatment=treatment, practitioner=practitioner)
     before = state(appointment)
     monkeypatch.setattr(booking_forms, "practitioners_free_at", lambda **kwargs: [practitioner.pk])
     monkeypatch.setattr(services, "practitioners_free_at", lambda **kwargs: [practitioner.pk])
@@ -466,7 +450,7 @@ def test_a_time_that_cannot_be_used_is_refused_with_a_message(client, appointmen
 def test_a_patients_own_move_keeps_the_minimum_notice_that_staff_may_skip(client, clinic, treatment, practitioner):
     clinic.min_notice_hours = 48
     clinic.save()
-    appointment = written(treatment, practitioner, local(3, 10))
+    appointment = appointment_at(local(3, 10), treatment=treatment, practitioner=practitioner)
     tomorrow = local(1, 10)  # free, and well outside the self-service cutoff, but inside the notice
     before = state(appointment)
 

@@ -19,6 +19,7 @@ from booking.services import (
     reference_new,
 )
 from clinic.models import ClinicDetails
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -93,19 +94,6 @@ def at(day, hhmm):
 
 def request(treatment, start, **kwargs):
     return appointment_request(treatment=treatment, start=start, patient=dict(PATIENT), **kwargs)
-
-
-def in_status(status, treatment, practitioner, start):
-    return Appointment.objects.create(
-        reference=f"S{Appointment.objects.count():07d}",
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        **PATIENT,
-    )
 
 
 # --- requesting -----------------------------------------------------------
@@ -291,7 +279,7 @@ def staff(django_user_model):
 
 @pytest.mark.parametrize(("source", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
 def test_every_allowed_transition_changes_the_status_and_writes_history(treatment, anna, day, staff, source, target):
-    appointment = in_status(source, treatment, anna, at(day, "10:00"))
+    appointment = appointment_at(at(day, "10:00"), treatment=treatment, practitioner=anna, status=source, **PATIENT)
 
     changed = appointment_transition(appointment=appointment, to_status=target, by=staff, note="Phoned the patient.")
 
@@ -305,7 +293,7 @@ def test_every_allowed_transition_changes_the_status_and_writes_history(treatmen
 
 @pytest.mark.parametrize(("source", "target"), DISALLOWED, ids=[f"{a}->{b}" for a, b in DISALLOWED])
 def test_every_other_transition_is_refused_and_changes_nothing(treatment, anna, day, staff, source, target):
-    appointment = in_status(source, treatment, anna, at(day, "10:00"))
+    appointment = appointment_at(at(day, "10:00"), treatment=treatment, practitioner=anna, status=source, **PATIENT)
     before = Appointment.objects.get(pk=appointment.pk)
 
     with pytest.raises(TransitionNotAllowed) as error:

@@ -16,6 +16,7 @@ from booking.forms import start_format
 from booking.links import CONFIRMATION_SALT, confirmation_token
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment, WorkingHours
 from clinic.models import PrivacyNotice
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -75,23 +76,6 @@ def form_data(start, **changes):
     return {name: value for name, value in data.items() if value is not None}
 
 
-def book_directly(treatment, practitioner, start, status=AppointmentStatus.REQUESTED):
-    """Another patient's appointment, written straight to the database."""
-    return Appointment.objects.create(
-        reference=uuid.uuid4().hex[:8].upper(),
-        treatment=treatment,
-        practitioner=practitioner,
-        starts_at=start,
-        ends_at=start + treatment.duration,
-        blocked_until=start + treatment.duration + treatment.buffer,
-        status=status,
-        first_name="Other",
-        last_name="Patient",
-        email="other@example.com",
-        phone="+442079460001",
-    )
-
-
 def radio_values(html):
     return re.findall(r'type="radio" name="start" id="[^"]+" value="([^"]+)"', html)
 
@@ -147,7 +131,7 @@ def test_inactive_treatment_cannot_be_booked(client, treatment, slot):
 def test_times_page_lists_free_times_as_a_labelled_radio_group_and_hides_taken_ones(client, treatment, practitioner):
     slots = upcoming_slots(treatment)
     first = slots[0]
-    book_directly(treatment, practitioner, first.start)
+    appointment_at(first.start, treatment=treatment, practitioner=practitioner)
     second = next(s for s in slots if s.start >= first.start + treatment.duration + treatment.buffer)
 
     response = client.get(times_url(treatment))
@@ -266,7 +250,7 @@ def test_choosing_no_time_shows_the_times_again_with_a_problem(client, treatment
 
 
 def test_choosing_a_time_taken_since_the_times_page_loaded_says_so(client, treatment, practitioner, slot):
-    book_directly(treatment, practitioner, slot.start)
+    appointment_at(slot.start, treatment=treatment, practitioner=practitioner)
     response = client.get(details_url(treatment), {"start": start_format(slot.start), "practitioner": "any"})
     html = response.content.decode()
     assert response.status_code == 409
@@ -351,7 +335,7 @@ def test_a_double_submit_creates_one_appointment_and_both_land_on_its_confirmati
 def test_a_time_taken_meanwhile_answers_409_keeps_the_details_and_offers_the_nearest_times(
     client, treatment, practitioner, slot
 ):
-    book_directly(treatment, practitioner, slot.start)
+    appointment_at(slot.start, treatment=treatment, practitioner=practitioner)
     response = client.post(details_url(treatment), form_data(slot.start))
     html = response.content.decode()
 
@@ -371,7 +355,7 @@ def test_a_time_taken_meanwhile_answers_409_keeps_the_details_and_offers_the_nea
 
 def test_a_time_taken_in_the_last_instant_before_saving_answers_409(client, treatment, practitioner, slot, monkeypatch):
     """The race the database settles: the form's own check passed, then another request won."""
-    book_directly(treatment, practitioner, slot.start)
+    appointment_at(slot.start, treatment=treatment, practitioner=practitioner)
     monkeypatch.setattr(booking_forms, "practitioners_free_at", lambda **kwargs: [practitioner.pk])
 
     response = client.post(details_url(treatment), form_data(slot.start))
@@ -385,7 +369,9 @@ def test_a_time_taken_in_the_last_instant_before_saving_answers_409(client, trea
 
 
 def test_a_cancelled_appointment_does_not_hold_its_time(client, treatment, practitioner, slot):
-    book_directly(treatment, practitioner, slot.start, status=AppointmentStatus.CANCELLED_BY_PATIENT)
+    appointment_at(
+        slot.start, treatment=treatment, practitioner=practitioner, status=AppointmentStatus.CANCELLED_BY_PATIENT
+    )
     response = client.post(details_url(treatment), form_data(slot.start))
     assert response.status_code == 303
     assert Appointment.objects.active().get().first_name == "Ada"

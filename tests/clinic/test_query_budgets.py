@@ -21,6 +21,7 @@ from booking.forms import start_format
 from booking.links import manage_token
 from booking.models import Appointment, Practitioner, Treatment
 from clinic.cache import clinic_details
+from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -121,18 +122,7 @@ def test_a_valid_booking_request_stays_within_its_own_budget(client, treatment, 
 
 
 def test_the_patients_appointment_page_reads_only_the_appointment(client, treatment, slot):
-    appointment = Appointment.objects.create(
-        reference="BUDGET23",
-        treatment=treatment,
-        practitioner=Practitioner.objects.filter(active=True).first(),
-        starts_at=slot.start,
-        ends_at=slot.start + treatment.duration,
-        blocked_until=slot.start + treatment.duration + treatment.buffer,
-        first_name="Ada",
-        last_name="Lovelace",
-        email="ada@example.com",
-        phone="+442079460000",
-    )
+    appointment = appointment_at(slot.start, treatment=treatment, reference="BUDGET23")
     url = reverse("booking:manage", kwargs={"token": manage_token(appointment=appointment)})
     response, queries = queries_for(client, url)
     assert response.status_code == 200

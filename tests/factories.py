@@ -1,0 +1,43 @@
+"""Rows written straight to the database for tests, past every check the booking services make."""
+
+from itertools import count
+
+from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Practitioner, Treatment
+
+# A process-wide counter keeps references unique even across tests that commit (transactional tests).
+_references = count(1)
+
+PATIENT = {"first_name": "Pat", "last_name": "Ient", "email": "pat@example.com", "phone": "+447700900000"}
+
+
+def appointment_at(
+    start,
+    *,
+    treatment=None,
+    practitioner=None,
+    status=AppointmentStatus.REQUESTED,
+    reference=None,
+    history=False,
+    **fields,
+):
+    """An appointment at ``start``, by default for the seeded "hair-loss" treatment with the first active
+    practitioner giving it. ``ends_at`` and ``blocked_until`` follow the treatment unless given, so a test
+    can write an interval no booking would make; any other Appointment field, the patient's included,
+    may be given too. With ``history`` the first history row is written, as a booking would."""
+    treatment = treatment or Treatment.objects.get(slug="hair-loss")
+    if practitioner is None:
+        practitioner = Practitioner.objects.giving(treatment).order_by("pk").first()
+    ends_at = fields.pop("ends_at", start + treatment.duration)
+    appointment = Appointment.objects.create(
+        reference=reference or f"T{next(_references):07d}",
+        treatment=treatment,
+        practitioner=practitioner,
+        starts_at=start,
+        ends_at=ends_at,
+        blocked_until=fields.pop("blocked_until", ends_at + treatment.buffer),
+        status=status,
+        **{**PATIENT, **fields},
+    )
+    if history:
+        AppointmentEvent.objects.create(appointment=appointment, to_status=status)
+    return appointment
