@@ -435,18 +435,7 @@ def test_staff_move_an_appointment_through_the_workflow_and_the_patient_is_told(
     appointment = appointment_at(soon, status=S.CONFIRMED)
     later = soon + timedelta(hours=4)  # 14:00, after the lunch break
     url = reverse("admin:booking_appointment_change", args=[appointment.pk])
-    data = {
-        "practitioner": appointment.practitioner_id,
-        "starts_at_0": f"{timezone.localtime(later):%Y-%m-%d}",
-        "starts_at_1": f"{timezone.localtime(later):%H:%M}",
-        "staff_notes": "Patient asked for the afternoon.",
-        "events-TOTAL_FORMS": "1",
-        "events-INITIAL_FORMS": "1",
-        "events-MIN_NUM_FORMS": "0",
-        "events-MAX_NUM_FORMS": "0",
-        "events-0-id": appointment.events.get().pk,
-        "events-0-appointment": appointment.pk,
-    }
+    data = move_data(appointment, later, staff_notes="Patient asked for the afternoon.")
 
     assert reception.post(url, data).status_code == 302
 
@@ -478,12 +467,13 @@ def inside_the_notice(working_every_day):
     return appointment, local(tomorrow, 10)
 
 
-def move_data(appointment, start):
+def move_data(appointment, start, staff_notes=""):
+    """The appointment's change form as staff send it to move the visit to ``start``."""
     return {
         "practitioner": appointment.practitioner_id,
         "starts_at_0": f"{timezone.localtime(start):%Y-%m-%d}",
         "starts_at_1": f"{timezone.localtime(start):%H:%M}",
-        "staff_notes": "",
+        "staff_notes": staff_notes,
         "events-TOTAL_FORMS": "1",
         "events-INITIAL_FORMS": "1",
         "events-MIN_NUM_FORMS": "0",
