@@ -142,7 +142,9 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
     # staff edits of the treatment, practitioners or the clinic's details, all write a new version).
     shared = status == 200 and not problems and visitor_is_anonymous(request)
     if shared:
-        key = ("page", request.build_absolute_uri(), slots[0].start if slots else None, len(slots))
+        # What the page shows besides the times depends on the day (the period, the links).
+        key = ("page", request.build_absolute_uri(), first_day, last_day, last_bookable)
+        key += (slots[0].start if slots else None, len(slots))
         kept = computed.get(key)
         if kept is not None:
             return page_response(kept)

@@ -18,6 +18,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from booking import availability
 from booking.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_today, free_slots
@@ -178,3 +179,16 @@ def test_coming_back_to_change_the_time_shows_the_chosen_one_checked(client, tre
     assert re.search(rf'value="{re.escape(chosen)}" checked', html)
     assert len(re.findall(r"\bchecked\b", html)) == 1
     assert "checked" not in client.get(url).content.decode()
+
+
+def test_a_kept_page_never_outlives_its_day(client, treatment, practitioner, monkeypatch):
+    # No free times at all: the list is the same (empty) whatever the day, the page's period is not.
+    WorkingHours.objects.filter(practitioner=practitioner).delete()
+    url = reverse("booking:times", kwargs={"treatment_slug": treatment.slug})
+    today = first_day_today()
+    assert f"Free times from {date_format(today, 'l j F')}" in client.get(url).content.decode()
+
+    tomorrow = timezone.now() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+    html = client.get(url).content.decode()
+    assert f"Free times from {date_format(today + timedelta(days=1), 'l j F')}" in html
