@@ -46,7 +46,7 @@ timeout = 30
 graceful_timeout = 30
 keepalive = 5
 # Recycle each worker after about twenty thousand requests, staggered, so a slow leak never grows
-# (a worker holds 77 MB after the bench's 100,000 requests). Not sooner: a new worker imports
+# (workers hold 78-80 MB at the end of a bench run, docs/benchmarks.md). Not sooner: a new worker imports
 # Django and the site again, about half a second of CPU, which under a burst of traffic is taken
 # from the requests waiting (at 1000 requests it cost the cached pages a fifth of their speed,
 # docs/benchmarks.md). At this clinic's traffic it still means a fresh worker every few days.
