@@ -48,7 +48,7 @@ keepalive = 5
 # Recycle each worker after about twenty thousand requests, staggered, so a slow leak never grows
 # (workers hold 78-80 MB at the end of a bench run, docs/benchmarks.md). Not sooner: a new worker imports
 # Django and the site again, about half a second of CPU, which under a burst of traffic is taken
-# from the requests waiting (at 1000 requests it cost the cached pages a fifth of their speed,
+# from the requests waiting (at 1000 requests it halved the static files' and cached pages' rate,
 # docs/benchmarks.md). At this clinic's traffic it still means a fresh worker every few days.
 max_requests = 20000
 max_requests_jitter = 2000
