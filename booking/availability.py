@@ -59,7 +59,7 @@ def free_slots(
     """Free start times between two local days (inclusive), for one practitioner or any.
 
     ``ignore_appointment`` leaves one appointment's own time out of the busy times, for moving it.
-    ``horizon_margin`` reaches past the booking horizon, for a list kept a while (see free_slots_cached).
+    ``horizon_margin`` reaches past the booking horizon, for a list kept a while (see Computed.free_slots).
     Two queries (hours, then closures and appointments together), three when ``rules`` is not given
     and the clinic's details are not in the cache; whatever the number of days, practitioners or
     appointments.

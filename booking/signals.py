@@ -1,7 +1,8 @@
 """Free times depend on these rows: any saved or deleted one writes a new availability version.
 
-See booking.availability.free_slots_cached. Queryset ``update()`` and ``bulk_create`` send no
-signal; code that uses them on these models calls ``availability_changed()`` itself.
+See booking.availability.Computed. Queryset ``update()`` and ``bulk_create`` send no signal:
+the site's own code uses neither on these models' availability (privacy.anonymise updates only
+patients' names and contacts); code that ever does must call ``availability_changed()`` itself.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
