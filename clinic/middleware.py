@@ -72,7 +72,8 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
 
     def process_response(self, request, response):
         own = any(getattr(response, name, None) is not None for name in RESPONSE_OVERRIDES)
-        if own or getattr(request, "_csp_nonce", None) is not None or not site_policy_only():
+        if own or getattr(request, "_csp_nonce", None) is not None or not site_policy_only() or settings.DEBUG:
+            # django-csp also leaves Django's own debug pages (404, 500 with DEBUG on) without the header.
             return super().process_response(request, response)
         if CSPMiddleware._policy is None:
             CSPMiddleware._policy = csp.utils.build_policy()
