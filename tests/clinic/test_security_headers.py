@@ -352,3 +352,12 @@ def test_the_site_and_the_admin_work_under_the_content_security_policy(page, cli
     page.wait_for_load_state("networkidle")
     assert "was changed successfully" in page.content()
     assert refused == []
+
+
+def test_the_csp_header_is_the_same_on_every_page_and_left_off_debug_pages(client, settings):
+    policies = {client.get(url).headers.get("Content-Security-Policy") for url in ("/", "/faq/", "/no-such-page/")}
+    assert len(policies) == 1 and "default-src 'self'" in policies.pop()
+
+    # Django's debug pages style themselves inline: as django-csp does, they go without the policy.
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in client.get("/no-such-page/").headers
