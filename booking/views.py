@@ -406,13 +406,18 @@ def self_service_limited(request, *, appointment):
     return None if limited is None else ratelimit_response(request, limited=limited)
 
 
-def self_service_refusal(request, *, appointment, token, rules):
-    """The refusal page if this appointment cannot be cancelled or moved online now, else None."""
+def self_service_gate(request, *, appointment, token):
+    """(the clinic's rules, None) if the patient may cancel or move this appointment online now,
+    else (rules, the page that says why not: too many attempts, not active, or past the cutoff)."""
+    limited = self_service_limited(request, appointment=appointment)
+    if limited is not None:
+        return None, limited
+    rules = ClinicDetails.objects.current()
     if not appointment.is_active:
-        return refusal_page(request, appointment=appointment, token=token, rules=rules, reason="inactive")
-    if not self_service_open(appointment=appointment):
-        return refusal_page(request, appointment=appointment, token=token, rules=rules, reason="cutoff")
-    return None
+        return rules, refusal_page(request, appointment=appointment, token=token, rules=rules, reason="inactive")
+    if not self_service_open(appointment=appointment, rules=rules):
+        return rules, refusal_page(request, appointment=appointment, token=token, rules=rules, reason="cutoff")
+    return rules, None
 
 
 @never_cache
@@ -442,11 +447,7 @@ def manage(request, appointment, token):
 @patient_link
 def manage_cancel(request, appointment, token):
     """GET asks "are you sure?"; only the POST from that page cancels, so a mail scanner opening links cannot."""
-    limited = self_service_limited(request, appointment=appointment)
-    if limited is not None:
-        return limited
-    rules = ClinicDetails.objects.current()
-    refused = self_service_refusal(request, appointment=appointment, token=token, rules=rules)
+    rules, refused = self_service_gate(request, appointment=appointment, token=token)
     if refused is not None:
         return refused
     if request.method == "GET":
@@ -472,11 +473,7 @@ def manage_cancel(request, appointment, token):
 @patient_link
 def manage_move(request, appointment, token):
     """GET shows the free times to move to; a POST of one of them moves the appointment in one transaction."""
-    limited = self_service_limited(request, appointment=appointment)
-    if limited is not None:
-        return limited
-    rules = ClinicDetails.objects.current()
-    refused = self_service_refusal(request, appointment=appointment, token=token, rules=rules)
+    rules, refused = self_service_gate(request, appointment=appointment, token=token)
     if refused is not None:
         return refused
     if request.method == "GET":
