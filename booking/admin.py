@@ -2,6 +2,7 @@ import csv
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 import phonenumbers
@@ -13,6 +14,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Value, When
+from django.forms import modelformset_factory
 from django.http import (
     Http404,
     HttpResponse,
@@ -62,7 +64,7 @@ from clinic.models import PrivacyNotice
 @admin.register(Treatment)
 class TreatmentAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["name", "duration_minutes", "buffer_minutes", "position", "active"]
-    list_editable = ["position", "active"]
+    list_editable = ["position", "active"]  # "active" only for who may change booking (below)
     list_filter = ["active"]
     search_fields = ["name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
@@ -74,6 +76,50 @@ class TreatmentAdmin(ContentAdminMixin, admin.ModelAdmin):
         ("FAQ", {"fields": ["questions"]}),
         ("Image", {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
     ]
+    # What decides the calendar: only staff with "Can change how a treatment is booked" edit it.
+    # Read-only fields are left out of the admin's form, so a value posted for them is ignored.
+    BOOKING_FIELDS = ["slug", "duration_minutes", "buffer_minutes", "active"]
+
+    @staticmethod
+    def may_change_booking(request):
+        return request.user.has_perm("booking.change_treatment_booking")
+
+    def list_editable_for(self, request):
+        return [
+            name for name in self.list_editable if name not in self.BOOKING_FIELDS or self.may_change_booking(request)
+        ]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if changelist.list_editable:  # empty in a popup
+            changelist.list_editable = self.list_editable_for(request)
+        return changelist
+
+    def get_changelist_formset(self, request, **kwargs):
+        # Django's own, with the fields this user may edit in the list (the posted list is checked by it too).
+        return modelformset_factory(
+            self.model,
+            self.get_changelist_form(request),
+            extra=0,
+            fields=self.list_editable_for(request),
+            formfield_callback=partial(self.formfield_for_dbfield, request=request),
+            **kwargs,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.may_change_booking(request):
+            readonly += self.BOOKING_FIELDS
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def has_add_permission(self, request):
+        # A new treatment is bookable at once: its duration and address are the manager's to set.
+        return super().has_add_permission(request) and self.may_change_booking(request)
 
 
 class WorkingHoursFormSet(forms.BaseInlineFormSet):

@@ -78,6 +78,14 @@ class PhoneBookingForm(DetailsForm):
     told_privacy = forms.BooleanField(
         error_messages={"required": "Tick the box once you have told the patient about the privacy notice."},
     )
+    # Made by the server for each form staff open; a second send of the same form books once.
+    submission_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form could not be read. Please check the details and send it again.",
+            "invalid": "This form could not be read. Please check the details and send it again.",
+        },
+    )
 
     STAFF_WORDING = {
         "first_name": ("First name", "Enter the patient's first name."),
@@ -110,3 +118,9 @@ class PhoneBookingForm(DetailsForm):
 
     def bot_reason(self):
         return None  # a signed-in member of staff, typing while on the phone, is no bot
+
+    def submission_key_value(self):
+        """The one-time key a re-shown form carries on: the posted one if valid, else the initial one."""
+        if self.is_bound and hasattr(self, "cleaned_data") and self.cleaned_data.get("submission_key"):
+            return self.cleaned_data["submission_key"]
+        return self.initial.get("submission_key")

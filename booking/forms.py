@@ -1,8 +1,11 @@
 """Forms for the patient's booking path: the chosen time, then the patient's details."""
 
+import dataclasses
+import functools
 import logging
 import time
 import unicodedata
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
@@ -97,17 +100,33 @@ def privacy_url():
         return "/privacy/"
 
 
-def form_started_token(at=None):
-    """The signed time a form was shown at (now, or ``at`` in seconds since the epoch), for its "started" field."""
-    return signing.Signer(salt=STARTED_SALT).sign(f"{time.time() if at is None else at:.3f}")
+def form_token(*, at=None, nonce=None):
+    """The "started" value of a public form: when it was shown and a random key of its own, signed.
+
+    The site makes every key here (never from anything a client sent), so a key found in a POST
+    only ever names a submission that the browser holding this very form made. After
+    ``CLINIC_FORM_MAX_AGE_HOURS`` from the time it was shown, the form must be shown again.
+    """
+    payload = {"t": round(time.time() if at is None else at, 3), "k": (nonce or uuid.uuid4()).hex}
+    return signing.dumps(payload, salt=STARTED_SALT, compress=False)
 
 
-def form_started_at(value):
-    """The time a "started" value says, or None when it is missing or not signed by this site."""
+@dataclasses.dataclass(frozen=True)
+class FormToken:
+    shown_at: float  # seconds since the epoch
+    key: uuid.UUID
+
+
+def form_token_read(value):
+    """The FormToken a "started" value carries; None when it is missing, not signed by this site, or too old."""
     try:
-        return float(signing.Signer(salt=STARTED_SALT).unsign(str(value)))
-    except (signing.BadSignature, ValueError):
+        payload = signing.loads(str(value), salt=STARTED_SALT)
+        token = FormToken(shown_at=float(payload["t"]), key=uuid.UUID(hex=payload["k"]))
+    except (signing.BadSignature, TypeError, KeyError, ValueError):
         return None
+    if time.time() - token.shown_at > settings.CLINIC_FORM_MAX_AGE_HOURS * 3600:
+        return None
+    return token
 
 
 class WebsiteInput(forms.TextInput):
@@ -118,10 +137,11 @@ class WebsiteInput(forms.TextInput):
 
 
 class StartedInput(forms.HiddenInput):
-    """The signed time the form was first shown. A form shown again carries its time on, so the clock never restarts."""
+    """The form's signed token. A form shown again carries its token on, so the clock never restarts
+    and a double click still names one submission; a missing, forged or expired one is replaced."""
 
     def format_value(self, value):
-        return value if form_started_at(value) is not None else form_started_token()
+        return value if form_token_read(value) is not None else form_token()
 
 
 class BotCheckForm(forms.Form):
@@ -152,15 +172,23 @@ class BotCheckForm(forms.Form):
     def bot_reason(self):
         if self.data.get(self.add_prefix("website")):
             return "honeypot filled"
+        # Read even with no minimum time: the token names the submission (see token_key).
+        token = self.form_token
+        if token is None:
+            return "no valid form token"
         minimum = settings.CLINIC_FORM_MIN_SECONDS
-        if minimum <= 0:
-            return None
-        started = form_started_at(self.data.get(self.add_prefix("started")))
-        if started is None:
-            return "no valid start time"
-        if time.time() - started < minimum:
+        if minimum > 0 and time.time() - token.shown_at < minimum:
             return "sent too fast"
         return None
+
+    @functools.cached_property
+    def form_token(self):
+        return form_token_read(self.data.get(self.add_prefix("started")))
+
+    @property
+    def token_key(self):
+        """The key this form's submission is stored under, so that sending it twice acts once; None if unsigned."""
+        return self.form_token.key if self.form_token is not None else None
 
     def bot_fields(self):
         """The two fields for a crispy layout: the honeypot in a wrapper hidden from sight and from screen readers."""
@@ -329,13 +357,6 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
     consent = forms.BooleanField(
         error_messages={"required": "Tick the box to agree to the privacy notice, so that we can book your visit."},
     )
-    submission_key = forms.UUIDField(
-        widget=forms.HiddenInput,
-        error_messages={
-            "required": "This form could not be read. Please check your details and send it again.",
-            "invalid": "This form could not be read. Please check your details and send it again.",
-        },
-    )
 
     def __init__(self, *args, privacy_notice=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -384,21 +405,16 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         data = self.cleaned_data
         return {name: data[name] for name in ("first_name", "last_name", "email", "phone", "message", "first_visit")}
 
-    def submission_key_value(self):
-        """The one-time key a re-shown form carries on: the posted one if valid, else the initial one."""
-        if self.is_bound and hasattr(self, "cleaned_data") and self.cleaned_data.get("submission_key"):
-            return self.cleaned_data["submission_key"]
-        return self.initial.get("submission_key")
-
     def error_summary(self):
         """[(anchor, message)] in page order, for the box at the top of the page."""
         links = []
         visible = [name for name, field in self.fields.items() if not field.widget.is_hidden]
-        for name in ["start", "practitioner", *visible, "submission_key", "started"]:
+        hidden = [name for name in ("submission_key", "started") if name in self.fields]
+        for name in ["start", "practitioner", *visible, *hidden]:
             bound = self[name]
             if name in ("start", "practitioner"):
                 anchor = TIME_ANCHOR
-            elif name in ("submission_key", "started"):
+            elif name in hidden:
                 anchor = FORM_ANCHOR
             elif isinstance(bound.field.widget, forms.RadioSelect):
                 anchor = f"{bound.auto_id}_0"

@@ -40,6 +40,9 @@ class Treatment(WebImage):
         ordering = ["position", "name"]
         verbose_name = "treatment"
         verbose_name_plural = "treatments"
+        # Texts and pictures are content (change_treatment); how long a visit takes, its address
+        # and whether it can be booked at all decide the calendar, and are the clinic manager's.
+        permissions = [("change_treatment_booking", "Can change how a treatment is booked")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gt=0),
@@ -419,6 +422,8 @@ class WaitlistEntry(models.Model):
     privacy_notice = models.ForeignKey(
         "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The random key of the form that made the entry: the same form sent again joins once.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = WaitlistQuerySet.as_manager()

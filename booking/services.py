@@ -1,14 +1,17 @@
 """Actions on appointments. Every status change goes through ``appointment_transition``."""
 
+import hashlib
+import re
 import secrets
 from datetime import timedelta
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from booking.availability import practitioners_free_at
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, AppointmentStatus, Message, MessageKind
 from clinic.models import ClinicDetails
+from clinic.ratelimit import email_key
 
 # No 0/O or 1/I: a reference is read aloud on the phone and typed from an email.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -42,6 +45,36 @@ class TransitionNotAllowed(Exception):
         )
 
 
+class TooManyOpenRequests(Exception):
+    """The patient's mailbox holds as many requests waiting for the clinic's answer as it may."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        super().__init__(limit)
+
+
+# First key of pg_advisory_xact_lock(int, int) for one mailbox's open requests.
+OPEN_REQUESTS_LOCK = 0x6F72
+
+
+def open_requests_check(*, email, limit, now):
+    """Raise TooManyOpenRequests when ``email``'s mailbox holds ``limit`` requests still to be answered.
+
+    Inside the caller's transaction, under a lock per mailbox held to its commit: two requests
+    racing from one mailbox count one after the other, so the limit holds under any concurrency.
+    """
+    mailbox = email_key(email)
+    lock = int.from_bytes(hashlib.blake2b(mailbox.encode(), digest_size=4).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OPEN_REQUESTS_LOCK, lock])
+    local, _, domain = mailbox.rpartition("@")
+    waiting = Appointment.objects.filter(
+        status=S.REQUESTED, starts_at__gt=now, email__iregex=rf"^{re.escape(local)}(\+[^@]*)?@{re.escape(domain)}$"
+    )
+    if waiting.count() >= limit:
+        raise TooManyOpenRequests(limit)
+
+
 def reference_new():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -58,12 +91,22 @@ def constraint_name(error):
 
 
 def appointment_request(
-    *, treatment, start, patient, practitioner=None, privacy_notice=None, submission_key=None, rules=None
+    *,
+    treatment,
+    start,
+    patient,
+    practitioner=None,
+    privacy_notice=None,
+    submission_key=None,
+    rules=None,
+    open_requests_limit=None,
 ):
-    """Create a requested appointment at ``start`` or raise SlotTaken.
+    """Create a requested appointment at ``start`` or raise SlotTaken (or TooManyOpenRequests).
 
     ``rules``: the booking rules the time must meet, the clinic's (the patients' notice and
     horizon) unless given; staff booking by phone pass their own (see booking.admin).
+    ``open_requests_limit``: how many unanswered requests the patient's mailbox may hold (online
+    bookings); None for staff, who book what the patient asks for on the phone.
 
     ``patient`` holds first_name, last_name, email, phone (E.164), message, first_visit.
     The same ``submission_key`` twice returns the first appointment instead of a second one.
@@ -73,6 +116,23 @@ def appointment_request(
         existing = Appointment.objects.filter(submission_key=submission_key).first()
         if existing is not None:
             return existing
+    details = {
+        "treatment": treatment,
+        "start": start,
+        "patient": patient,
+        "practitioner": practitioner,
+        "privacy_notice": privacy_notice,
+        "submission_key": submission_key,
+        "rules": rules,
+    }
+    if open_requests_limit is None:
+        return appointment_create(**details)
+    with transaction.atomic():  # the mailbox's lock is held until the new request is committed
+        open_requests_check(email=patient["email"], limit=open_requests_limit, now=timezone.now())
+        return appointment_create(**details)
+
+
+def appointment_create(*, treatment, start, patient, practitioner, privacy_notice, submission_key, rules):
     now = timezone.now()
     candidates = practitioners_free_at(
         treatment=treatment, start=start, practitioner=practitioner, now=now, rules=rules

@@ -1,5 +1,4 @@
 import functools
-import uuid
 from datetime import date, timedelta
 from itertools import groupby
 from urllib.parse import urlencode
@@ -47,6 +46,7 @@ from booking.models import Appointment, AppointmentStatus, Practitioner, Treatme
 from booking.services import (
     OutsideSelfServiceWindow,
     SlotTaken,
+    TooManyOpenRequests,
     TransitionNotAllowed,
     appointment_cancel_by_patient,
     appointment_move,
@@ -54,8 +54,9 @@ from booking.services import (
     self_service_open,
 )
 from clinic.cache import clinic_details, page_response, response_is_shared, visitor_is_anonymous
+from clinic.client_ip import client_ip
 from clinic.models import ClinicDetails, PrivacyNotice
-from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
+from clinic.ratelimit import address_key, email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
 PERIOD_DAYS = 7  # free times shown per page: a week
 PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
@@ -223,20 +224,23 @@ def details(request, treatment_slug):
         initial = {
             "start": start_format(start),
             "practitioner": str(practitioner.pk) if practitioner else ANY_PRACTITIONER,
-            "submission_key": uuid.uuid4(),
         }
         form = DetailsForm(initial=initial, treatment=treatment, rules=rules, privacy_notice=notice)
         return details_page(request, treatment=treatment, form=form, start=start, practitioner=practitioner)
 
     form = DetailsForm(request.POST, treatment=treatment, rules=rules, privacy_notice=notice)
-    # A double click or a resubmitted page: the first request already made the appointment.
-    earlier = submitted_appointment(request.POST.get("submission_key"))
+    # A double click or a resubmitted page: the first request already made the appointment. The key
+    # comes only from the form's signed token, which the site made for this one browser's form.
+    earlier = submitted_appointment(form.token_key)
     if earlier is not None:
         return confirmation_redirect(earlier)
     if form.is_valid():
         data = form.cleaned_data
-        # Counted only for a form that would book: each booking emails this address.
-        limited = ratelimit_hit(scope="booking", kind="email", value=email_key(data["email"]))
+        # Counted only for a form that would book: each booking emails this address and holds a
+        # time, so one client has a daily allowance too, whatever addresses it makes up.
+        limited = ratelimit_hit(scope="booking", kind="email", value=email_key(data["email"])) or ratelimit_hit(
+            scope="booking", kind="booking_address", value=address_key(client_ip(request))
+        )
         if limited is not None:
             return ratelimit_response(request, limited=limited)
         try:
@@ -246,11 +250,14 @@ def details(request, treatment_slug):
                 practitioner=data["practitioner"],
                 patient=form.patient(),
                 privacy_notice=notice,
-                submission_key=data["submission_key"],
+                submission_key=form.token_key,
+                open_requests_limit=settings.CLINIC_OPEN_REQUESTS_PER_EMAIL,
             )
+        except TooManyOpenRequests as error:
+            form.add_error("email", ValidationError(open_requests_message(error.limit), code="open_requests"))
         except SlotTaken:
             # Two clicks racing each other: the other one won with this very form.
-            earlier = submitted_appointment(data["submission_key"])
+            earlier = submitted_appointment(form.token_key)
             if earlier is not None:
                 return confirmation_redirect(earlier)
             form.add_error("start", ValidationError(TAKEN_MESSAGE, code="taken"))
@@ -264,7 +271,15 @@ def details(request, treatment_slug):
         form=form,
         start=None if form.needs_time else data.get("start"),
         practitioner=data.get("practitioner"),
-        status=409 if form.time_is_taken else 400,
+        status=409 if form.time_is_taken or form.has_error("email", "open_requests") else 400,
+    )
+
+
+def open_requests_message(limit):
+    requests = "a request" if limit == 1 else f"{limit} requests"
+    return (
+        f"This email address already has {requests} waiting for the clinic's answer. Please wait for the "
+        "clinic's email, or cancel one of them with the link in it, before asking for another time."
     )
 
 
@@ -285,7 +300,6 @@ def details_page(request, *, treatment, form, start, practitioner, status=200):
         "start_value": start_format(start) if start else "",
         "practitioner": practitioner,
         "practitioner_value": form.practitioner_value(),
-        "submission_key": form.submission_key_value() or uuid.uuid4(),
         "nearest": nearest,
         "change_time_url": f"{times_url}?{urlencode(query)}",
         "errors": form.error_summary(),
@@ -302,9 +316,8 @@ def bookable_around(value, *, rules):
 
 
 def submitted_appointment(key):
-    try:
-        key = uuid.UUID(str(key))
-    except ValueError:
+    """The appointment a form's own key made already, or None; ``key`` comes from a signed form token only."""
+    if key is None:
         return None
     return Appointment.objects.filter(submission_key=key).first()
 

@@ -5,10 +5,9 @@ An offer is one email with a signed link; claiming it is a normal booking throug
 """
 
 import logging
-import uuid
 from datetime import UTC
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking.availability import booking_window, first_day_today, practitioners_free_at
@@ -19,9 +18,6 @@ from clinic.models import ClinicDetails
 
 logger = logging.getLogger(__name__)
 
-# Claims of one offer share a submission key, so a double click books once.
-CLAIM_NAMESPACE = uuid.UUID("6f1d7c1e-3b1a-4d57-9a53-2f0e8c5b7a11")
-
 
 class OfferClosed(Exception):
     """The offer cannot be claimed: booked, withdrawn, expired, replaced, or now too close to book online."""
@@ -31,12 +27,17 @@ class OfferClosed(Exception):
         super().__init__(reason)
 
 
-def waitlist_join(*, treatment, date_from, date_to, patient, privacy_notice):
+def waitlist_join(*, treatment, date_from, date_to, patient, privacy_notice, submission_key=None):
     """Put a patient on the waitlist for a treatment between two local days (inclusive).
 
     ``patient`` holds first_name, last_name, email and phone (E.164). The same patient joining
-    again for the same days (a resent form) finds the entry they already have.
+    again for the same days finds the entry they already have; one form (``submission_key``, the
+    random key the site gave it) makes one entry at most, whatever it is sent with the second time.
     """
+    if submission_key is not None:
+        used = WaitlistEntry.objects.filter(submission_key=submission_key).first()
+        if used is not None:
+            return used
     existing = (
         WaitlistEntry.objects.open(first_day_today())
         .filter(treatment=treatment, date_from=date_from, date_to=date_to, email__iexact=patient["email"])
@@ -44,14 +45,21 @@ def waitlist_join(*, treatment, date_from, date_to, patient, privacy_notice):
     )
     if existing is not None:
         return existing
-    return WaitlistEntry.objects.create(
-        treatment=treatment,
-        date_from=date_from,
-        date_to=date_to,
-        consent_at=timezone.now(),
-        privacy_notice=privacy_notice,
-        **patient,
-    )
+    try:
+        with transaction.atomic():
+            return WaitlistEntry.objects.create(
+                treatment=treatment,
+                date_from=date_from,
+                date_to=date_to,
+                consent_at=timezone.now(),
+                privacy_notice=privacy_notice,
+                submission_key=submission_key,
+                **patient,
+            )
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        return WaitlistEntry.objects.get(submission_key=submission_key)  # the same form, sent twice at once
 
 
 def waitlist_offer_stands(*, entry, now=None):
@@ -115,15 +123,15 @@ def waitlist_time_freed(*, start, practitioner_id):
     return None
 
 
-def waitlist_claim_key(*, entry, start):
-    return uuid.uuid5(CLAIM_NAMESPACE, f"{entry.pk}:{start.astimezone(UTC).isoformat()}")
+def offer_was_claimed(entry, start):
+    """The entry's patient booked this very offer already (the time stays on the entry once booked)."""
+    return entry.status == WaitlistStatus.BOOKED and entry.appointment_id is not None and entry.offered_start == start
 
 
 def waitlist_offer_check(*, entry, start, now=None):
     """What a claim link shows now, changing nothing: "open", "booked", "closed", "too_late" or "taken"."""
     now = now or timezone.now()
-    booked = entry.status == WaitlistStatus.BOOKED and entry.appointment_id is not None
-    if booked and entry.appointment.submission_key == waitlist_claim_key(entry=entry, start=start):
+    if offer_was_claimed(entry, start):
         return "booked"
     if entry.status != WaitlistStatus.OFFERED or entry.offered_start != start:
         return "closed"
@@ -142,7 +150,6 @@ def waitlist_claim(*, entry, start, now=None):
     offer (a double click) returns the first one's appointment.
     """
     now = now or timezone.now()
-    key = waitlist_claim_key(entry=entry, start=start)
     with transaction.atomic():
         locked = (
             WaitlistEntry.objects.select_for_update(of=("self",))
@@ -152,7 +159,7 @@ def waitlist_claim(*, entry, start, now=None):
         )
         if locked is None:
             raise OfferClosed("closed")
-        if locked.status == WaitlistStatus.BOOKED and locked.appointment and locked.appointment.submission_key == key:
+        if offer_was_claimed(locked, start):
             return locked.appointment
         if locked.status != WaitlistStatus.OFFERED or locked.offered_start != start:
             raise OfferClosed("closed")
@@ -173,7 +180,6 @@ def waitlist_claim(*, entry, start, now=None):
                         "first_visit": True,
                     },
                     privacy_notice=locked.privacy_notice,
-                    submission_key=key,
                 )
             except SlotTaken as error:
                 problem = error

@@ -48,6 +48,7 @@ def waitlist_join(request, treatment_slug):
         date_to=form.cleaned_data["date_to"],
         patient=form.patient(),
         privacy_notice=notice,
+        submission_key=form.token_key,
     )
     url = reverse("booking:waitlist_join", kwargs={"treatment_slug": treatment.slug})
     return HttpResponseSeeOther(f"{url}?joined=1")

@@ -51,3 +51,14 @@ def client_ip(request):
             return str(address)
         nearest = str(address)
     return nearest
+
+
+def client_network(request):
+    """The client as the login lockout counts it: its address, or for IPv6 the first address of its /64.
+
+    An address, not a network, because django-axes stores it in an address column.
+    """
+    address = address_parse(client_ip(request))
+    if address is None or address.version == 4:
+        return str(address) if address else client_ip(request)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)

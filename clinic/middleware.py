@@ -1,5 +1,7 @@
 """Security measures for every request: the headers Django does not set, and two-factor sessions."""
 
+import logging
+
 import csp.constants
 import csp.middleware
 import csp.utils
@@ -7,8 +9,13 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.http import QueryDict
+from django.shortcuts import render
+from django.utils.datastructures import MultiValueDict
 
 from clinic.admin_site import admin_2fa_required
+
+logger = logging.getLogger(__name__)
 
 # Features this site never uses, refused to the page and to anything it might embed. Only names
 # browsers recognise: an unknown one (interest-cohort) is reported as an error in the console.
@@ -40,6 +47,29 @@ def security_headers(get_response):
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+    return middleware
+
+
+# Form bodies Django can read; it refuses any other declared charset (RFC 1866 says UTF-8).
+FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+FORM_CHARSETS = {"utf-8", "utf8"}
+
+
+def form_charset_refused(get_response):
+    """Answer 400 to a form whose body declares a charset other than UTF-8, before anything reads it.
+
+    Django raises BadRequest when request.POST is read; its 400 handler then reads request.POST
+    again (for the CSRF token) and the second raise became a 500 with a traceback in the log.
+    """
+
+    def middleware(request):
+        charset = request.content_params.get("charset", "utf-8").strip().lower()
+        if request.content_type in FORM_CONTENT_TYPES and charset not in FORM_CHARSETS:
+            request._post, request._files = QueryDict(), MultiValueDict()  # nothing after this reads the body
+            logger.warning("Form body in charset %.20r refused", charset)
+            return render(request, "400.html", status=400)
+        return get_response(request)
 
     return middleware
 

@@ -39,6 +39,8 @@ RATE_SETTINGS = {
     "email": "CLINIC_RATELIMIT_PER_EMAIL",
     "appointment": "CLINIC_RATELIMIT_PER_APPOINTMENT",
     "waitlist_entry": "CLINIC_RATELIMIT_PER_APPOINTMENT",
+    "booking_address": "CLINIC_RATELIMIT_BOOKINGS_PER_ADDRESS",
+    "username": "CLINIC_ADMIN_LOGIN_PER_USERNAME",
 }
 # First key of pg_advisory_xact_lock(int, int): this module's own range of locks.
 LOCK_CLASS = 0x726C

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     # First: a request id for every response and one JSON log line per request (clinic/logging.py).
     "clinic.logging.request_log",
     "django.middleware.security.SecurityMiddleware",
+    # A form body in another charset than UTF-8 is answered 400 before anything reads it.
+    "clinic.middleware.form_charset_refused",
     # Before WhiteNoise, so static files carry these headers too.
     "clinic.middleware.security_headers",
     # django-csp's CSPMiddleware, with the site's policy built once (clinic/middleware.py).
@@ -197,8 +199,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CLINIC_ADMIN_LOCKOUT_MINUTES", "30")))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-# The same trusted-proxy rule as the forms' rate limits.
-AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_ip"
+# The same trusted-proxy rule as the forms' rate limits, and an IPv6 client counted by its /64:
+# each new address inside a network one client holds whole gets no fresh guesses.
+AXES_CLIENT_IP_CALLABLE = "clinic.client_ip.client_network"
 # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); empty: none.
 CLINIC_TRUSTED_PROXIES = env_list("CLINIC_TRUSTED_PROXIES")
 for _proxy in CLINIC_TRUSTED_PROXIES:
@@ -365,8 +368,18 @@ CLINIC_RATELIMIT_ENABLED = env_bool("CLINIC_RATELIMIT_ENABLED", True)
 CLINIC_RATELIMIT_PER_ADDRESS = env_rate("CLINIC_RATELIMIT_PER_ADDRESS", "10/10m")
 CLINIC_RATELIMIT_PER_EMAIL = env_rate("CLINIC_RATELIMIT_PER_EMAIL", "5/1h")
 CLINIC_RATELIMIT_PER_APPOINTMENT = env_rate("CLINIC_RATELIMIT_PER_APPOINTMENT", "10/1h")
+# Appointments requested online from one client address (an IPv6 client: its /64) in a day,
+# whatever email addresses they give: new mailboxes cost nothing, held times cost the clinic.
+CLINIC_RATELIMIT_BOOKINGS_PER_ADDRESS = env_rate("CLINIC_RATELIMIT_BOOKINGS_PER_ADDRESS", "6/1d")
+# Failed and successful admin sign-ins for one user name from all addresses together; past it the
+# name waits for the window's end, except in a browser that signed in as that name before.
+CLINIC_ADMIN_LOGIN_PER_USERNAME = env_rate("CLINIC_ADMIN_LOGIN_PER_USERNAME", "10/15m")
+# Requests still waiting for the clinic's answer that one mailbox may hold at once (online bookings).
+CLINIC_OPEN_REQUESTS_PER_EMAIL = int(os.environ.get("CLINIC_OPEN_REQUESTS_PER_EMAIL", "2"))
 # A booking or waitlist form sent back sooner than this after it was shown is a bot's (0: no check).
 CLINIC_FORM_MIN_SECONDS = float(os.environ.get("CLINIC_FORM_MIN_SECONDS", "3"))
+# Hours a public form stays valid after it was shown; then it is shown again to be sent (default 12).
+CLINIC_FORM_MAX_AGE_HOURS = float(os.environ.get("CLINIC_FORM_MAX_AGE_HOURS", "12"))
 
 # Patients with no visit for this many days are anonymised by `manage.py patients_anonymise`
 # (run daily); the appointments' non-personal facts stay for statistics. Default about 7 years.

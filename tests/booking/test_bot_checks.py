@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from booking import views as booking_views
 from booking.availability import first_day_today, free_slots
-from booking.forms import TRY_AGAIN_MESSAGE, form_started_at, form_started_token, start_format
+from booking.forms import TRY_AGAIN_MESSAGE, form_token, form_token_read, start_format
 from booking.models import Appointment, Message, Treatment, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +58,7 @@ def booking_data(slot, *, seconds_ago=5, **changes):
     data = {
         "start": start_format(slot.start),
         "practitioner": "any",
-        "submission_key": str(uuid.uuid4()),
-        "started": form_started_token(at=time.time() - seconds_ago),
+        "started": form_token(at=time.time() - seconds_ago),
         "website": "",
         **TYPED,
     }
@@ -73,7 +72,7 @@ def waitlist_data(*, seconds_ago=5, **changes):
         **WAITLIST_TYPED,
         "date_from": day.isoformat(),
         "date_to": (day + timedelta(days=3)).isoformat(),
-        "started": form_started_token(at=time.time() - seconds_ago),
+        "started": form_token(at=time.time() - seconds_ago),
         "website": "",
     }
     data.update(changes)
@@ -121,11 +120,11 @@ def test_the_booking_and_waitlist_forms_carry_the_signed_time_they_were_shown(cl
     waitlist = client.get(join_url(treatment))
 
     for response in (booking, waitlist):
-        started = form_started_at(hidden_value(response.content.decode(), "started"))
-        assert started is not None
-        assert abs(time.time() - started) < 60
+        token = form_token_read(hidden_value(response.content.decode(), "started"))
+        assert token is not None
+        assert abs(time.time() - token.shown_at) < 60
     forged = hidden_value(booking.content.decode(), "started").replace(":", "0:", 1)
-    assert form_started_at(forged) is None
+    assert form_token_read(forged) is None
 
 
 # --- tripped checks: nothing stored, nothing said --------------------------------------------------
@@ -156,7 +155,7 @@ def test_a_booking_sent_back_faster_than_a_person_could_stores_nothing(
     assert mailoutbox == []
 
 
-@pytest.mark.parametrize("started", [None, "", "1700000000.000", "1700000000.000:forged-signature"])
+@pytest.mark.parametrize("started", [None, "", "1700000000.000", "1700000000.000:forged-signature", str(uuid.uuid4())])
 def test_a_booking_without_a_genuine_start_time_stores_nothing(client, treatment, slot, started):
     response = client.post(details_url(treatment), booking_data(slot, started=started))
 
@@ -180,13 +179,50 @@ def test_a_person_caught_by_the_clock_books_by_simply_sending_again(client, trea
     html = first.content.decode()
 
     again = {**booking_data(slot), "started": hidden_value(html, "started")}
-    again["submission_key"] = hidden_value(html, "submission_key")
     later = time.time() + 5
     monkeypatch.setattr("booking.forms.time.time", lambda: later)
     second = client.post(details_url(treatment), again)
 
     assert second.status_code == 303
     assert Appointment.objects.count() == 1
+
+
+def test_a_waited_form_replayed_for_other_patients_books_only_once(client, treatment, slot, practitioner):
+    """A bot waits once and sends the same form again and again with other details: one booking."""
+    token = form_token(at=time.time() - 5)
+    later = free_slots(treatment=treatment, first_day=first_day_today(), last_day=first_day_today() + timedelta(7))
+    responses = [
+        client.post(
+            details_url(treatment),
+            booking_data(other, started=token, email=f"bot{n}@example{n}.com", first_name=f"Bot{n}"),
+        )
+        for n, other in enumerate(later[2:6])
+    ]
+
+    assert Appointment.objects.count() == 1
+    # Each replay is answered with the one booking the form made, not a new one.
+    assert {response["Location"] for response in responses} == {responses[0]["Location"]}
+
+
+def test_a_form_older_than_its_maximum_age_is_shown_again_with_everything_kept(client, treatment, slot, settings):
+    settings.CLINIC_FORM_MAX_AGE_HOURS = 1
+    response = client.post(details_url(treatment), booking_data(slot, seconds_ago=2 * 3600))
+
+    assert_says_only_try_again(response)
+    assert nothing_stored()
+    html = response.content.decode()
+    assert 'value="Ada"' in html
+    # The form shown again carries a fresh token, so sending it once more books.
+    fresh = form_token_read(hidden_value(html, "started"))
+    assert fresh is not None and time.time() - fresh.shown_at < 60
+
+
+def test_a_waitlist_form_replayed_with_other_details_joins_once(client, treatment):
+    token = form_token(at=time.time() - 5)
+    for n in range(3):
+        client.post(join_url(treatment), waitlist_data(started=token, email=f"bot{n}@example{n}.com"))
+
+    assert WaitlistEntry.objects.count() == 1
 
 
 def test_the_waitlist_ignores_a_filled_honeypot_and_a_too_fast_form(client, treatment):

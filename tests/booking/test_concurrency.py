@@ -3,7 +3,6 @@
 import http.client
 import re
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -13,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
+from booking.forms import form_token, start_format
 from booking.models import Appointment, Treatment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,7 +66,7 @@ def test_twenty_simultaneous_requests_for_one_time_make_exactly_one_appointment(
                 "csrfmiddlewaretoken": token,
                 "start": start_format(start),
                 "practitioner": "any",
-                "submission_key": str(uuid.uuid4()),
+                "started": form_token(),
                 "first_name": f"Patient{index}",
                 "last_name": "Racer",
                 "email": f"patient{index}@example.com",
@@ -96,3 +95,55 @@ def test_twenty_simultaneous_requests_for_one_time_make_exactly_one_appointment(
             assert "just taken" in html
     assert Appointment.objects.filter(starts_at=start).count() == 1
     assert Appointment.objects.count() == 1
+
+
+def test_one_mailbox_racing_for_many_times_gets_no_more_open_requests_than_allowed(live_server, bookable, settings):
+    """The limit on requests waiting for the clinic holds under real parallel requests (a lock per mailbox)."""
+    settings.CLINIC_OPEN_REQUESTS_PER_EMAIL = 2
+    treatment, first = bookable
+    server = urlparse(live_server.url)
+    path = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
+    today = first_day_today()
+    # Times an hour apart, so none blocks another: only the limit can refuse them.
+    starts = [slot.start for slot in free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(7))]
+    starts = starts[::4][:8]
+    sessions = [
+        prepared_form(server, f"{path}?{urlencode({'start': start_format(s), 'practitioner': 'any'})}") for s in starts
+    ]
+    barrier = threading.Barrier(len(starts))
+
+    def book(index):
+        cookie, token = sessions[index]
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "start": start_format(starts[index]),
+                "practitioner": "any",
+                "started": form_token(),
+                "first_name": "Holder",
+                "last_name": "Of Times",
+                # Case and a +tag do not make another mailbox.
+                "email": f"Holder+{index}@Example.com",
+                "phone": "020 7946 0000",
+                "first_visit": "yes",
+                "consent": "on",
+            }
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Referer": live_server.url + path,
+        }
+        barrier.wait()
+        return request(server, "POST", path, body=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=len(starts)) as pool:
+        responses = list(pool.map(book, range(len(starts))))
+
+    statuses = sorted(status for status, _, _ in responses)
+    assert statuses == [303, 303] + [409] * (len(starts) - 2), statuses
+    for status, _, html in responses:
+        if status == 409:
+            assert "already has 2 requests waiting for the clinic&#x27;s answer" in html
+            assert 'value="Holder"' in html  # what was typed is kept
+    assert Appointment.objects.count() == 2

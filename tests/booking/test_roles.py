@@ -51,6 +51,21 @@ CONTENT_EDITORS = {
     "booking.change_treatment",
 }
 
+CLINIC_MANAGERS = {
+    "booking.view_treatment",
+    "booking.add_treatment",
+    "booking.change_treatment",
+    "booking.change_treatment_booking",
+    "booking.view_practitioner",
+    "booking.add_practitioner",
+    "booking.change_practitioner",
+    *(
+        f"booking.{action}_{model}"
+        for model in ("workinghours", "closure")
+        for action in ("add", "change", "delete", "view")
+    ),
+}
+
 
 def group_permissions(name):
     group = Group.objects.get(name=name)
@@ -121,6 +136,7 @@ def test_each_group_has_exactly_its_permissions():
     assert group_permissions("Reception") == RECEPTION
     assert group_permissions("Practitioners") == PRACTITIONERS
     assert group_permissions("Content editors") == CONTENT_EDITORS
+    assert group_permissions("Clinic managers") == CLINIC_MANAGERS
 
 
 def test_running_the_group_migration_again_changes_nothing():
@@ -135,10 +151,10 @@ def test_running_the_group_migration_again_changes_nothing():
 
 
 def test_no_group_may_touch_site_settings_users_or_the_privacy_notice():
-    for name in ("Reception", "Practitioners", "Content editors"):
+    for name in ("Reception", "Practitioners", "Content editors", "Clinic managers"):
         granted = group_permissions(name)
         assert not {p for p in granted if p.startswith(("clinic.", "auth.", "admin."))}, name
-        assert not {p for p in granted if p.startswith("booking.delete_")}, name
+        assert not {p for p in granted if p.startswith("booking.delete_") and "hours" not in p and "closure" not in p}
 
 
 # Content editors: the FAQ and the treatments' texts.
@@ -159,6 +175,76 @@ def test_content_editor_can_edit_a_treatments_text_and_the_faq(editor_client):
 
     question = Question.objects.get(slug="procedure")
     assert editor_client.get(reverse("admin:faq_question_change", args=[question.pk])).status_code == 200
+
+
+def treatment_form(treatment, **changes):
+    """The treatment's change form as the admin would post it back, with ``changes``."""
+    data = {
+        "name": treatment.name,
+        "slug": treatment.slug,
+        "summary": treatment.summary,
+        "description": treatment.description,
+        "position": treatment.position,
+        "active": "on" if treatment.active else "",
+        "duration_minutes": treatment.duration_minutes,
+        "buffer_minutes": treatment.buffer_minutes,
+        "before_visit": treatment.before_visit,
+        "aftercare": treatment.aftercare,
+        "image_alt": treatment.image_alt,
+    }
+    data.update(changes)
+    return {name: value for name, value in data.items() if value != ""}
+
+
+# What an editor posts for each field that decides the calendar, and what it would have become.
+BOOKING_FIELD_ATTEMPTS = {
+    "duration_minutes": ("240", "duration_minutes"),
+    "buffer_minutes": ("120", "buffer_minutes"),
+    "active": ("", "active"),  # unticked: the treatment hidden from booking
+    "slug": ("moved-away", "slug"),
+}
+
+
+@pytest.mark.parametrize("field", BOOKING_FIELD_ATTEMPTS, ids=list(BOOKING_FIELD_ATTEMPTS))
+def test_content_editor_cannot_change_how_a_treatment_is_booked(editor_client, treatment, field):
+    before = Treatment.objects.get(pk=treatment.pk)
+    value, attribute = BOOKING_FIELD_ATTEMPTS[field]
+    url = reverse("admin:booking_treatment_change", args=[treatment.pk])
+    html = editor_client.get(url).content.decode()
+    assert not re.search(rf'name="{field}"', html)  # shown as text, not as a field
+
+    response = editor_client.post(url, treatment_form(treatment, **{field: value, "summary": "New summary"}))
+
+    assert response.status_code == 302
+    after = Treatment.objects.get(pk=treatment.pk)
+    assert getattr(after, attribute) == getattr(before, attribute)
+    assert after.summary == "New summary"  # the text the editor may change did change
+
+
+def test_content_editor_cannot_hide_a_treatment_from_the_list(editor_client, treatment):
+    url = reverse("admin:booking_treatment_changelist")
+    html = editor_client.get(url).content.decode()
+    assert 'name="form-0-active"' not in html and 'name="form-0-position"' in html
+    rows = list(Treatment.objects.all())
+    data = {"form-TOTAL_FORMS": len(rows), "form-INITIAL_FORMS": len(rows), "_save": "Save"}
+    for index, row in enumerate(rows):
+        data |= {f"form-{index}-id": row.pk, f"form-{index}-position": row.position, f"form-{index}-active": ""}
+
+    editor_client.post(url, data)
+
+    assert not Treatment.objects.filter(active=False).exists()
+
+
+def test_clinic_manager_changes_how_a_treatment_is_booked(client, treatment):
+    client.force_login(member("Clinic managers", "manager"))
+    url = reverse("admin:booking_treatment_change", args=[treatment.pk])
+
+    response = client.post(url, treatment_form(treatment, duration_minutes="60", buffer_minutes="10", active=""))
+
+    assert response.status_code == 302
+    after = Treatment.objects.get(pk=treatment.pk)
+    assert (after.duration_minutes, after.buffer_minutes, after.active) == (60, 10, False)
+    assert client.get(reverse("admin:booking_treatment_add")).status_code == 200
 
 
 # Practitioners: their own agenda and appointments; no export.

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from booking import forms as booking_forms
 from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
+from booking.forms import form_token, form_token_read, start_format
 from booking.links import CONFIRMATION_SALT, confirmation_token
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment, WorkingHours
 from clinic.models import PrivacyNotice
@@ -69,7 +69,7 @@ def form_data(start, **changes):
     data = {
         "start": start_format(start),
         "practitioner": "any",
-        "submission_key": str(uuid.uuid4()),
+        "started": form_token(),
         **TYPED,
     }
     data.update(changes)
@@ -225,7 +225,7 @@ def test_details_page_shows_the_chosen_time_in_the_clinic_zone(client, treatment
     assert f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}" in html
     assert treatment.name in html
     assert "Change the time" in html
-    assert re.search(r'name="submission_key" value="[0-9a-f-]{36}"', html)
+    assert form_token_read(re.search(r'name="started" value="([^"]+)"', html).group(1)) is not None
     assert 'href="/privacy/"' in html or f'href="{reverse("privacy")}"' in html
     assert html.count("<h1") == 1
 
@@ -269,10 +269,10 @@ def test_choosing_an_impossible_time_shows_the_times_again(client, treatment, sl
 
 def test_each_details_page_load_gets_a_new_submission_key(client, treatment, slot):
     query = {"start": start_format(slot.start), "practitioner": "any"}
-    key = re.compile(r'name="submission_key" value="([^"]+)"')
-    first = key.search(client.get(details_url(treatment), query).content.decode()).group(1)
-    second = key.search(client.get(details_url(treatment), query).content.decode()).group(1)
-    assert first != second
+    token = re.compile(r'name="started" value="([^"]+)"')
+    first = token.search(client.get(details_url(treatment), query).content.decode()).group(1)
+    second = token.search(client.get(details_url(treatment), query).content.decode()).group(1)
+    assert form_token_read(first).key != form_token_read(second).key
 
 
 # Step 3, sent
@@ -405,7 +405,8 @@ BAD_TIME_AND_HIDDEN_FIELDS = {
         "does not give",
     ),
     "practitioner garbage": (lambda slot, other: {"practitioner": "1 OR 1=1"}, "does not give"),
-    "submission key garbage": (lambda slot, other: {"submission_key": "not-a-uuid"}, "could not be read"),
+    "form token garbage": (lambda slot, other: {"started": "not-a-token"}, "could not accept the form"),
+    "form token unsigned": (lambda slot, other: {"started": str(uuid.uuid4())}, "could not accept the form"),
 }
 
 

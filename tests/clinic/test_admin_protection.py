@@ -337,3 +337,60 @@ def test_the_session_cookie_is_dropped_when_the_browser_closes(client, staff):
     assert cookie.value
     assert cookie["max-age"] == "" and cookie["expires"] == ""
     assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+
+
+# Guessing spread over many addresses
+
+
+def test_an_ipv6_client_gets_no_fresh_guesses_from_new_addresses_in_its_own_64(staff):
+    for n in range(1, 6):
+        log_in(Client(REMOTE_ADDR=f"2001:db8:1:2::{n}"), password="guess")
+
+    same_network = Client(REMOTE_ADDR="2001:db8:1:2:ffff::99")
+    refused = log_in(same_network)
+    assert refused.status_code == 429
+    assert not signed_in(same_network)
+    assert log_in(Client(REMOTE_ADDR="2001:db8:1:3::1")).status_code == 302  # another household
+
+
+@pytest.fixture
+def username_limit(settings):
+    from django.core.cache import caches
+
+    settings.CLINIC_RATELIMIT_ENABLED = True
+    settings.CLINIC_ADMIN_LOGIN_PER_USERNAME = (3, 24 * 3600)
+    caches[settings.CLINIC_RATELIMIT_CACHE].clear()
+    yield settings
+    caches[settings.CLINIC_RATELIMIT_CACHE].clear()
+
+
+def test_guesses_at_one_name_from_many_addresses_are_slowed_for_that_name(staff, username_limit):
+    statuses = [log_in(Client(REMOTE_ADDR=f"203.0.113.{n}"), password="guess").status_code for n in range(1, 5)]
+
+    assert statuses == [200, 200, 200, 429]
+    # The right password from yet another address waits for the window too: the guesser learns nothing.
+    late = Client(REMOTE_ADDR="198.51.100.7")
+    response = log_in(late)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert not signed_in(late)
+    # Other names are not held up.
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("doctor", password=PASSWORD, is_staff=True)
+    assert log_in(Client(REMOTE_ADDR="198.51.100.8"), username="doctor").status_code == 302
+
+
+def test_a_browser_that_signed_in_as_the_name_before_is_not_held_up_by_strangers_guessing(staff, username_limit):
+    own = Client(REMOTE_ADDR="198.51.100.20")
+    assert log_in(own).status_code == 302
+    own.post("/admin/logout/")
+    for n in range(1, 6):
+        log_in(Client(REMOTE_ADDR=f"203.0.113.{n}"), password="guess")
+
+    assert log_in(own).status_code == 302
+    assert signed_in(own)
+    # The cookie is the site's own: a made-up one does not help a stranger.
+    stranger = Client(REMOTE_ADDR="203.0.113.50")
+    stranger.cookies["clinic_admin_known"] = own.cookies["clinic_admin_known"].value + "x"
+    assert log_in(stranger).status_code == 429

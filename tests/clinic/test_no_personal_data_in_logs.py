@@ -8,7 +8,6 @@ import contextlib
 import io
 import logging
 import signal
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from booking import views as booking_views
 from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
+from booking.forms import form_token, start_format
 from booking.models import Appointment, Message, Treatment
 from clinic.logging import JsonFormatter
 
@@ -61,7 +60,7 @@ def booking_post(treatment, start):
     data = {
         "start": start_format(start),
         "practitioner": "any",
-        "submission_key": str(uuid.uuid4()),
+        "started": form_token(),
         **CANARY,
         "first_visit": "yes",
         "consent": "on",

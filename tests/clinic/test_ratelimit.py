@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
+from booking.forms import form_token, start_format
 from booking.links import manage_token, waitlist_claim_token
 from booking.models import (
     Appointment,
@@ -135,7 +134,7 @@ def details_url(treatment):
 
 
 def booking(start, **changes):
-    data = {"start": start_format(start), "practitioner": "any", "submission_key": str(uuid.uuid4()), **TYPED}
+    data = {"start": start_format(start), "practitioner": "any", "started": form_token(), **TYPED}
     data.update(changes)
     return data
 
@@ -217,6 +216,40 @@ def test_the_email_limit_counts_across_addresses(limits, treatment, starts):
     assert not Appointment.objects.filter(starts_at=starts[2]).exists()
 
 
+def test_one_address_books_only_its_daily_allowance_whatever_mailboxes_it_makes_up(limits, treatment, starts):
+    """New domains cost an attacker nothing; each request holds one of the clinic's times."""
+    limits.CLINIC_RATELIMIT_PER_ADDRESS = (20, DAY)
+    limits.CLINIC_RATELIMIT_BOOKINGS_PER_ADDRESS = (2, DAY)
+    made_up = [f"someone{n}@domain{n}.example" for n in range(3)]
+    statuses = [
+        client_from("2001:db8:5:6::1" if n < 2 else "2001:db8:5:6::ffff")
+        .post(details_url(treatment), booking(starts[n], email=email))
+        .status_code
+        for n, email in enumerate(made_up)
+    ]
+
+    assert statuses == [303, 303, 429]
+    assert Appointment.objects.count() == 2
+    # A form with a mistake in it holds no time and does not use the allowance.
+    assert client_from("192.0.2.40").post(details_url(treatment), invalid_booking(starts[3])).status_code == 400
+    assert client_from("192.0.2.40").post(details_url(treatment), booking(starts[3])).status_code == 303
+
+
+def test_a_mailbox_with_requests_waiting_is_told_so_and_keeps_what_it_typed(treatment, starts, settings):
+    settings.CLINIC_OPEN_REQUESTS_PER_EMAIL = 1
+    assert client_from("192.0.2.41").post(details_url(treatment), booking(starts[0])).status_code == 303
+
+    response = client_from("192.0.2.42").post(details_url(treatment), booking(starts[1], email="ADA+2@example.com"))
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "already has request waiting for the clinic" not in html
+    assert "This email address already has request" not in html
+    assert "This email address already has a request waiting" in html
+    assert 'value="Lovelace"' in html
+    assert Appointment.objects.count() == 1
+
+
 def test_mailboxes_are_told_apart_by_their_address_without_case_or_plus_tag():
     assert email_key(" Ada+Booking@Example.COM ") == email_key("ada@example.com") == "ada@example.com"
     assert email_key("ada@example.org") != email_key("ada@example.com")
@@ -230,13 +263,18 @@ def test_the_waitlist_is_limited_per_address_and_per_email(limits, treatment):
     def days(n):  # a different stretch of days each time, so each sign-up is a new place
         return {"date_from": (day + timedelta(days=n)).isoformat(), "date_to": (day + timedelta(days=n)).isoformat()}
 
-    by_email = [client_from(f"203.0.113.{n}").post(url, {**data, **days(n)}).status_code for n in (1, 2, 3)]
+    by_email = [
+        client_from(f"203.0.113.{n}").post(url, {**data, **days(n), "started": form_token()}).status_code
+        for n in (1, 2, 3)
+    ]
     assert by_email[:2] == [303, 303]
     assert by_email[2] == 429
     assert WaitlistEntry.objects.count() == 2
 
     bot = client_from("198.51.100.9")
-    statuses = [bot.post(url, {**data, "email": f"n{n}@example.com"}).status_code for n in range(4)]
+    statuses = [
+        bot.post(url, {**data, "email": f"n{n}@example.com", "started": form_token()}).status_code for n in range(4)
+    ]
     assert statuses == [303, 303, 303, 429]
     assert not WaitlistEntry.objects.filter(email="n3@example.com").exists()
 
@@ -248,7 +286,7 @@ def test_the_waitlist_is_limited_per_address_and_per_email(limits, treatment):
 def appointment(treatment, starts):
     return appointment_request(
         treatment=treatment,
-        start=starts[3],
+        start=starts[-2],
         patient={
             **{name: TYPED[name] for name in ("first_name", "last_name", "email", "message")},
             "phone": "+442079460000",
@@ -261,17 +299,17 @@ def appointment(treatment, starts):
 def test_cancel_and_move_are_limited_per_appointment_across_addresses(limits, appointment, starts, name):
     """Two attempts that change nothing (a move to its own time), then the real one from a third address."""
     token = manage_token(appointment=appointment)
-    own_time = {"start": start_format(starts[3]), "practitioner": "any"}
+    own_time = {"start": start_format(starts[-2]), "practitioner": "any"}
     for n in (1, 2):
         response = client_from(f"203.0.113.{n}").post(reverse("booking:manage_move", kwargs={"token": token}), own_time)
         assert response.status_code == 400
 
     url = reverse(f"booking:{name}", kwargs={"token": token})
-    response = client_from("192.0.2.3").post(url, {"start": start_format(starts[4]), "practitioner": "any"})
+    response = client_from("192.0.2.3").post(url, {"start": start_format(starts[-1]), "practitioner": "any"})
 
     assert_429_page(response)
     fresh = Appointment.objects.get(pk=appointment.pk)
-    assert (fresh.status, fresh.starts_at) == (AppointmentStatus.REQUESTED, starts[3])
+    assert (fresh.status, fresh.starts_at) == (AppointmentStatus.REQUESTED, starts[-2])
 
 
 def test_self_service_posts_are_limited_per_address(limits, appointment):

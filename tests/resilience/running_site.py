@@ -15,10 +15,15 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from django.core import signing
+
+from booking.forms import STARTED_SALT
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
 TREATMENT = "hair-loss"
 DETAILS_PATH = f"/book/{TREATMENT}/details/"
+SECRET_KEY = "resilience-test-only-" + "k" * 40
 # One practitioner working every day, so there are plenty of free times; prints, as JSON, free
 # times far enough apart that booking one never takes another.
 SEED = """
@@ -53,7 +58,7 @@ def site_env(database_url, **extra):
     env.update(
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="tests.resilience.site_settings",
-        DJANGO_SECRET_KEY="resilience-test-only-" + "k" * 40,
+        DJANGO_SECRET_KEY=SECRET_KEY,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         CLINIC_ADMIN_2FA="off",
         CLINIC_RATELIMIT_ENABLED="0",
@@ -167,6 +172,13 @@ def booking_form(site, start, headers=None):
     return cookies_from(received)["csrftoken"], csrf_token_in(html)
 
 
+def form_token_signed():
+    """A details form's "started" token as the running site makes it (booking.forms.form_token), signed
+    with that site's key: each booking POST is a form of its own, shown a minute ago."""
+    payload = {"t": time.time() - 60, "k": uuid.uuid4().hex}
+    return signing.dumps(payload, key=SECRET_KEY, salt=STARTED_SALT, compress=False)
+
+
 def booking_post(site, *, start, csrf, email, headers=None, timeout=10):
     cookie, token = csrf
     body = urlencode(
@@ -174,7 +186,7 @@ def booking_post(site, *, start, csrf, email, headers=None, timeout=10):
             "csrfmiddlewaretoken": token,
             "start": start,
             "practitioner": "any",
-            "submission_key": str(uuid.uuid4()),
+            "started": form_token_signed(),
             "first_name": "Resilience",
             "last_name": "Patient",
             "email": email,
