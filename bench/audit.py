@@ -37,7 +37,6 @@ def main():
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "audit-only-" + secrets.token_urlsafe(32),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-        "CLINIC_ADMIN_2FA": "off",
         "LOG_LEVEL": "WARNING",
     }
     out_dir = ROOT / "var" / "lighthouse"

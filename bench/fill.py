@@ -23,6 +23,7 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from booking.availability import first_day_today, free_slots  # noqa: E402
 from booking.forms import start_format  # noqa: E402
@@ -123,6 +124,8 @@ def main():
     user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
         "bench", "bench@example.com", os.environ["BENCH_ADMIN_PASSWORD"]
     )
+    # The admin's second factor is on, as a clinic deploys it: the bench signs in with a real code.
+    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(user=user, name="bench")
     treatment = treatments[0]
     today = first_day_today()
     slots = free_slots(treatment=treatment, first_day=today, last_day=today + timedelta(days=55))
@@ -142,6 +145,7 @@ def main():
                 "starts": starts,
                 "manage_token": manage_token(appointment=upcoming),
                 "admin_user": user.username,
+                "admin_totp_key": device.key,
                 "appointments": Appointment.objects.count(),
             }
         )

@@ -53,7 +53,7 @@ from booking.services import (
     appointment_request,
     self_service_open,
 )
-from clinic.cache import clinic_details, page_response, response_is_shared, visitor_is_anonymous
+from clinic.cache import cached_page, clinic_details, page_response, response_is_shared, visitor_is_anonymous
 from clinic.client_ip import client_ip
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.ratelimit import address_key, email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
@@ -67,11 +67,13 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 
 
 @require_safe
+@cached_page
 def treatment_list(request):
     return render(request, "booking/treatment_list.html", {"treatments": Treatment.objects.active()})
 
 
 @require_safe
+@cached_page
 def treatment_detail(request, slug):
     treatment = get_object_or_404(Treatment.objects.active(), slug=slug)
     questions = treatment.questions.for_page()
@@ -79,6 +81,7 @@ def treatment_detail(request, slug):
 
 
 @require_safe
+@cached_page
 def book(request):
     """Step 1: choose a treatment. A link from a treatment or the FAQ names it already."""
     treatments = Treatment.objects.active()

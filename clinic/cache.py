@@ -1,4 +1,5 @@
-"""Rendered public pages (home, FAQ) and the clinic's details, cached for every visitor alike.
+"""Rendered public pages (home, FAQ and its searches, treatments, the first booking step) and the
+clinic's details, cached for every visitor alike.
 
 Two layers. The shared `default` cache (Redis, or the DatabaseCache table) holds a content
 version, and each page under the version it was built from. Each worker process keeps its own
@@ -30,6 +31,9 @@ VERSION_CHECK_SECONDS = 1.0
 # A safety net only: staff edits replace the version, so pages never wait for this to expire.
 PAGE_SECONDS = 24 * 3600
 MESSAGES_COOKIE = "messages"
+# Pages one worker keeps in its memory; past it they are forgotten and read again from the shared
+# cache. A search page per query string: random queries cost recomputation, never unbounded memory.
+MEMORY_PAGES = 512
 
 
 class ProcessMemory:
@@ -112,9 +116,18 @@ def visitor_is_anonymous(request):
     )
 
 
-def page_is_shared(request):
-    """A request whose page is the same for every visitor: no query string, no session, no messages."""
-    return visitor_is_anonymous(request) and not request.GET
+def page_is_shared(request, query=()):
+    """A request whose page is the same for every visitor: no session, no messages, and no query
+    string but the parameters in ``query`` (once each: the address is the page's key)."""
+    if not visitor_is_anonymous(request):
+        return False
+    return all(name in query and len(request.GET.getlist(name)) == 1 for name in request.GET)
+
+
+def memory_keep(address, entry):
+    if len(memory.pages) >= MEMORY_PAGES:
+        memory.pages.clear()
+    memory.pages[address] = entry
 
 
 def response_is_shared(request, response):
@@ -148,7 +161,8 @@ def cached_page_middleware(get_response):
     def middleware(request):
         # Only for an address this worker keeps a page for: any other request (/healthz, say) goes
         # on untouched, without even the version read, which needs the database's cache table.
-        address = page_address(request) if page_is_shared(request) else None
+        # Any query string may name a kept page (cached_page decides which ones it keeps).
+        address = page_address(request) if visitor_is_anonymous(request) else None
         if address in memory.pages:
             version = content_version()  # forgets every page if staff have changed something
             entry = memory.pages.get(address)
@@ -159,12 +173,15 @@ def cached_page_middleware(get_response):
     return middleware
 
 
-def cached_page(view):
-    """Serves the page from this worker's memory, else the shared cache, to visitors who all see the same page."""
+def cached_page(view=None, *, query=()):
+    """Serves the page from this worker's memory, else the shared cache, to visitors who all see the
+    same page; ``query``: the query parameters that make a page of their own (the FAQ's search)."""
+    if view is None:
+        return functools.partial(cached_page, query=query)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not page_is_shared(request):
+        if not page_is_shared(request, query):
             return view(request, *args, **kwargs)
         version = content_version()
         address = page_address(request)
@@ -178,7 +195,7 @@ def cached_page(view):
             # Stored under the version read before rendering: an edit made meanwhile makes it a miss.
             cache.set(key, entry, PAGE_SECONDS)
         if memory.version == version:
-            memory.pages[address] = entry
+            memory_keep(address, entry)
         return page_response(entry)
 
     return wrapper

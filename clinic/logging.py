@@ -19,6 +19,7 @@ import traceback
 import uuid
 from datetime import UTC, datetime
 
+from django.conf import settings
 from gunicorn import glogging
 
 request_id_var = contextvars.ContextVar("request_id", default=None)
@@ -112,7 +113,8 @@ def request_log(get_response):
 
     First in MIDDLEWARE, so the line covers every other middleware and static files too. The
     line holds the method, the path without its query string and with tokens masked, the status
-    and the time taken; never the client's address, headers or form data.
+    and the time taken; never the client's address, headers or form data. Only requests worth a
+    look get one (request_is_logged): a line for every page view filled a small server's disk.
     """
 
     def middleware(request):
@@ -124,6 +126,9 @@ def request_log(get_response):
         try:
             response = get_response(request)
             response.headers["X-Request-ID"] = request_id
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            if not request_is_logged(request, response, duration_ms):
+                return response
             path = path_mask(request.path)
             request_logger.info(
                 "%s %s %s",
@@ -135,7 +140,7 @@ def request_log(get_response):
                     "method": request.method,
                     "path": path,
                     "status": response.status_code,
-                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "duration_ms": duration_ms,
                 },
             )
             return response
@@ -143,6 +148,17 @@ def request_log(get_response):
             request_id_var.reset(reset_token)
 
     return middleware
+
+
+def request_is_logged(request, response, duration_ms):
+    """Errors (4xx and 5xx), slow requests and anything but GET or HEAD; every request with
+    CLINIC_LOG_ALL_REQUESTS."""
+    return (
+        settings.CLINIC_LOG_ALL_REQUESTS
+        or response.status_code >= 400
+        or request.method not in ("GET", "HEAD")
+        or duration_ms >= settings.CLINIC_LOG_SLOW_MS
+    )
 
 
 def task_enqueued_log(sender, task_result, **kwargs):

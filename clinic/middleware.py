@@ -82,7 +82,14 @@ def second_factor_required(get_response):
     """
 
     def middleware(request):
-        if admin_2fa_required() and request.user.is_authenticated and not request.user.is_verified():
+        # Without a session cookie nobody is signed in: asking would load an empty session and
+        # mark it accessed, and a page built after that is never shared from the page cache.
+        if (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and admin_2fa_required()
+            and request.user.is_authenticated
+            and not request.user.is_verified()
+        ):
             logout(request)
         return get_response(request)
 

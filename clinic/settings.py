@@ -285,6 +285,11 @@ CLINIC_PATIENT_LINK_DAYS = int(os.environ.get("CLINIC_PATIENT_LINK_DAYS", "120")
 CLINIC_EMAIL_MAX_ATTEMPTS = int(os.environ.get("CLINIC_EMAIL_MAX_ATTEMPTS", "8"))
 
 # JSON lines on stdout (journald keeps them under systemd), without personal data: clinic/logging.py.
+# Request lines: errors, non-GET requests and requests slower than CLINIC_LOG_SLOW_MS only, unless
+# CLINIC_LOG_ALL_REQUESTS is on (a line for every page view fills a small server's disk under load).
+CLINIC_LOG_ALL_REQUESTS = env_bool("CLINIC_LOG_ALL_REQUESTS", False)
+CLINIC_LOG_SLOW_MS = float(os.environ.get("CLINIC_LOG_SLOW_MS", "500"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,7 +11,7 @@ from faq.structured_data import faq_page_json_ld
 
 
 @require_safe
-@cached_page
+@cached_page(query=("q",))
 def faq_index(request):
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""

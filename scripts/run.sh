@@ -41,9 +41,8 @@ cleanup() {
 }
 trap cleanup INT TERM HUP EXIT
 
+# Also makes the cache tables (clinic migration 0006) for the shared cache and the rate counters.
 "$PY" manage.py migrate --noinput
-# The shared cache and the forms' rate counters live in PostgreSQL tables unless REDIS_URL is set.
-"$PY" manage.py createcachetable
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py ensure_admin
 # Emails whose task was lost (a crash, a worker killed mid-send) are queued again; sent ones are not.

@@ -102,6 +102,29 @@ def practitioner(treatment, working_every_day):
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """The admin's second factor stays on, as a clinic deploys it. ``force_login`` stands for a whole
+    sign-in, password and authenticator code: for staff it also verifies an authenticator of theirs,
+    as django-otp's login does. The sign-in itself is tested in tests/clinic/test_admin_protection.py."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    force_login = Client.force_login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        if user.is_staff:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = device or TOTPDevice.objects.create(user=user, name="Test authenticator")
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)
+
+
+@pytest.fixture(autouse=True)
 def _bot_checks_and_rate_limits_off(settings):
     """Tests send forms instantly and many times from one address, so by default the minimum fill time
     and the rate limits are off; tests/booking/test_bot_checks.py and tests/clinic/test_ratelimit.py

@@ -431,7 +431,6 @@ def test_another_worker_process_sees_the_same_count(limits, clinic_content, stor
         "CLINIC_RATELIMIT_PER_ADDRESS": "3/1d",
         "CLINIC_FORM_MIN_SECONDS": "0",
         "REDIS_URL": REDIS_TEST_URL if store == "redis" else "",
-        "CLINIC_ADMIN_2FA": "off",
     }
     argument = json.dumps([details_url(treatment), booking(start), "203.0.113.7"])
     other_worker = subprocess.run(
@@ -469,7 +468,7 @@ def test_simultaneous_attempts_are_counted_exactly(limits, store):
 
 @pytest.mark.django_db
 def test_the_test_database_has_the_cache_tables(settings):
-    """Django's test runner runs createcachetable; the site's start script and CI do too."""
+    """Made by migrate (clinic migration 0006), which is all the test runner, CI and a deploy run."""
     tables = connection.introspection.table_names()
 
     assert "clinic_cache_default" in tables
