@@ -25,10 +25,10 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
-from booking.availability import first_day_today, free_slots  # noqa: E402
-from booking.forms import start_format  # noqa: E402
 from booking.links import manage_token  # noqa: E402
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment, WorkingHours  # noqa: E402
+from booking.requests.forms import start_format  # noqa: E402
+from booking.schedule.availability import first_day_today, free_slots  # noqa: E402
 from faq.models import Category, Question  # noqa: E402
 
 PAST, UPCOMING = 20_000, 500

@@ -6,9 +6,9 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self):
-        from booking import (
-            course_admin,  # noqa: F401  (registers the courses' admin pages)
-            signals,
-        )
+        # The task modules register what background_enqueue runs (booking.background).
+        from booking.emails import tasks as email_tasks  # noqa: F401
+        from booking.schedule import signals
+        from booking.waitlist import tasks as waitlist_tasks  # noqa: F401
 
         signals.connect()

@@ -19,6 +19,7 @@ from django.db.models import CharField, F, Func, JSONField, Q, Value
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 
+from booking.appointments.services import appointment_transition
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -29,7 +30,6 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.services import appointment_transition
 
 ERASED_NAME = "Erased"
 # A reserved top-level domain (RFC 2606): no email can ever reach it, and it still passes validation.

@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from booking import agenda
+from booking.admin import agenda
 from clinic import views
 from clinic.sitemaps import SITEMAPS
 

@@ -105,16 +105,17 @@ def practitioner(treatment, working_every_day):
 def _force_login_passes_the_second_factor(monkeypatch):
     """The admin's second factor stays on, as a clinic deploys it. ``force_login`` stands for a whole
     sign-in, password and authenticator code: for staff it also verifies an authenticator of theirs,
-    as django-otp's login does. The sign-in itself is tested in tests/clinic/test_admin_protection.py."""
+    as django-otp's login does (``verified=False``: the password alone). The sign-in itself is tested
+    in tests/clinic/test_admin_protection.py."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     force_login = Client.force_login
 
-    def force_login_verified(self, user, backend=None):
+    def force_login_verified(self, user, backend=None, verified=True):
         force_login(self, user, backend)
-        if user.is_staff:
+        if user.is_staff and verified:
             device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
             device = device or TOTPDevice.objects.create(user=user, name="Test authenticator")
             session = self.session

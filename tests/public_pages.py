@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from django.urls import reverse
 
-from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
+from booking.appointments.services import appointment_request
 from booking.links import confirmation_token, manage_token
 from booking.models import Treatment
-from booking.services import appointment_request
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import PrivacyNotice
 
 TREATMENT = "hair-loss"

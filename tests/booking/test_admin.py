@@ -7,10 +7,8 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-import booking.forms
-import booking.services
-from booking.availability import free_slots, practitioners_free_at
-from booking.forms import start_format
+import booking.appointments.services
+import booking.requests.forms
 from booking.models import (
     Appointment,
     AppointmentStatus,
@@ -19,6 +17,8 @@ from booking.models import (
     Practitioner,
     Treatment,
 )
+from booking.requests.forms import start_format
+from booking.schedule.availability import free_slots, practitioners_free_at
 from tests.factories import appointment_at
 
 pytestmark = pytest.mark.django_db
@@ -278,8 +278,8 @@ def test_a_clash_that_slips_past_the_checks_is_refused_by_the_database_with_a_me
     start = booked.blocked_until
     free = practitioners_free_at(treatment=booked.treatment, start=start, practitioner=booked.practitioner)
     assert free
-    monkeypatch.setattr(booking.forms, "practitioners_free_at", lambda **kwargs: free)
-    monkeypatch.setattr(booking.services, "practitioners_free_at", lambda **kwargs: free)
+    monkeypatch.setattr(booking.requests.forms, "practitioners_free_at", lambda **kwargs: free)
+    monkeypatch.setattr(booking.appointments.services, "practitioners_free_at", lambda **kwargs: free)
     appointment_at(start, treatment=booked.treatment, practitioner=booked.practitioner, reference="RACE2345")
 
     response = phone_booking(admin_client, booked, start)

@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-import booking.admin
-from booking.availability import first_day_today, free_slots, practitioners_free_at
-from booking.forms import start_format
+import booking.admin.appointment_actions
+import booking.admin.appointments
+import booking.admin.phone_booking
+from booking.appointments.services import SlotTaken, appointment_move
 from booking.models import (
     Appointment,
     AppointmentEvent,
@@ -29,7 +30,8 @@ from booking.models import (
     Practitioner,
     Treatment,
 )
-from booking.services import SlotTaken, appointment_move
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots, practitioners_free_at
 from clinic.models import ClinicDetails
 from tests import factories
 
@@ -770,7 +772,7 @@ def test_a_phone_booking_taken_between_the_check_and_the_save_gets_the_message(r
     def taken(**kwargs):
         raise SlotTaken
 
-    monkeypatch.setattr(booking.admin, "appointment_request", taken)
+    monkeypatch.setattr(booking.admin.phone_booking, "appointment_request", taken)
     url = reverse("admin:booking_appointment_book") + f"?treatment={treatment.pk}&practitioner=any"
     response = reception.post(url, phone_booking_data(start))
     assert response.status_code == 409
@@ -839,7 +841,7 @@ def test_two_staff_confirming_the_same_request_at_once_make_one_confirmation(cli
     staff_a = staff("anna", RECEPTION_PERMISSIONS)
     staff_b = staff("bert", RECEPTION_PERMISSIONS)
     first_in = threading.Event()
-    original = booking.admin.appointment_transition
+    original = booking.admin.appointment_actions.appointment_transition
 
     def held(**kwargs):
         # The first one holds its transaction open until the second is queued behind its row lock,
@@ -855,7 +857,7 @@ def test_two_staff_confirming_the_same_request_at_once_make_one_confirmation(cli
         first_in.wait(10)
         return original(**kwargs)
 
-    monkeypatch.setattr(booking.admin, "appointment_transition", held)
+    monkeypatch.setattr(booking.admin.appointment_actions, "appointment_transition", held)
 
     def confirm(user):
         response = logged_in(user).post(
@@ -900,7 +902,7 @@ def test_two_staff_moving_two_appointments_into_the_same_time_at_once_one_gets_a
     staff_a = staff("anna", RECEPTION_PERMISSIONS)
     staff_b = staff("bert", RECEPTION_PERMISSIONS)
     first_in = threading.Event()
-    original = booking.admin.appointment_move
+    original = booking.admin.appointments.appointment_move
 
     def held(**kwargs):
         # Both forms have passed their free-time check; the first move waits, uncommitted, until
@@ -913,7 +915,7 @@ def test_two_staff_moving_two_appointments_into_the_same_time_at_once_one_gets_a
         first_in.wait(10)
         return original(**kwargs)
 
-    monkeypatch.setattr(booking.admin, "appointment_move", held)
+    monkeypatch.setattr(booking.admin.appointments, "appointment_move", held)
 
     def move(user, appointment):
         event = appointment.events.get()

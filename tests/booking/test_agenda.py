@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, AppointmentStatus, Closure, Practitioner, Treatment, WorkingHours
-from tests.factories import appointment_at
+from tests.factories import appointment_at, authenticator_code
 
 pytestmark = pytest.mark.django_db
 
@@ -298,7 +298,7 @@ def test_page_has_one_heading_labelled_controls_and_works_without_javascript(adm
 def test_day_sheet_prints_without_the_admin_chrome_and_the_agenda_works_without_javascript(
     browser, live_server, clinic_content
 ):
-    User.objects.create_superuser("boss", "boss@example.com", "a long admin password")
+    boss = User.objects.create_superuser("boss", "boss@example.com", "a long admin password")
     context = browser.new_context(
         base_url=live_server.url, java_script_enabled=False, viewport={"width": 360, "height": 800}
     )
@@ -307,6 +307,7 @@ def test_day_sheet_prints_without_the_admin_chrome_and_the_agenda_works_without_
         page.goto(f"{reverse('admin:login')}?next={URL}")
         page.get_by_label("Username").fill("boss")
         page.get_by_label("Password").fill("a long admin password")
+        page.get_by_label("Code from your authenticator app").fill(authenticator_code(boss))
         page.get_by_role("button", name="Log in").click()
         page.get_by_label("Period").select_option("week")
         page.get_by_role("button", name="Show").click()

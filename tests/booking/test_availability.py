@@ -9,8 +9,8 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from booking.availability import free_slots, nearest_free_slots, practitioners_free_at, slots_by_day
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Closure, Practitioner, Treatment
+from booking.schedule.availability import free_slots, nearest_free_slots, practitioners_free_at, slots_by_day
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at
 

@@ -20,11 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from booking import availability
-from booking.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_today, free_slots
-from booking.forms import start_parse
+from booking.appointments.services import appointment_transition
 from booking.models import AppointmentStatus, Closure, Treatment, WorkingHours
-from booking.services import appointment_transition
+from booking.requests.forms import start_parse
+from booking.schedule import availability
+from booking.schedule.availability import AVAILABILITY_VERSION_KEY, Computed, first_day_today, free_slots
 from clinic.cache import MESSAGES_COOKIE, clinic_details
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at

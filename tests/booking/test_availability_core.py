@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.availability_core import free_starts, merge_starts
+from booking.schedule.slots import free_starts, merge_starts
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from booking import views as booking_views
-from booking.availability import first_day_today, free_slots
-from booking.forms import TRY_AGAIN_MESSAGE, form_token, form_token_read, start_format
 from booking.models import Appointment, Message, Treatment, WaitlistEntry
+from booking.requests import views as booking_views
+from booking.requests.botcheck import TRY_AGAIN_MESSAGE, form_token, form_token_read
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +181,7 @@ def test_a_person_caught_by_the_clock_books_by_simply_sending_again(client, trea
 
     again = {**booking_data(slot), "started": hidden_value(html, "started")}
     later = time.time() + 5
-    monkeypatch.setattr("booking.forms.time.time", lambda: later)
+    monkeypatch.setattr("booking.requests.botcheck.time.time", lambda: later)
     second = client.post(details_url(treatment), again)
 
     assert second.status_code == 303

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from booking.calendar import calendar_for
+from booking.appointments.services import appointment_transition
+from booking.emails.calendar import calendar_for
+from booking.emails.tasks import message_send
 from booking.models import AppointmentStatus, Message, MessageKind, Treatment
-from booking.services import appointment_transition
-from booking.tasks import message_send
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at
 

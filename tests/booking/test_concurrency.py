@@ -11,9 +11,10 @@ from urllib.parse import urlencode, urlparse
 import pytest
 from django.urls import reverse
 
-from booking.availability import first_day_today, free_slots
-from booking.forms import form_token, start_format
 from booking.models import Appointment, Treatment
+from booking.requests.botcheck import form_token
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

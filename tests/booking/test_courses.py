@@ -12,9 +12,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar
 
-from booking import courses
-from booking.availability import free_slots
-from booking.courses import CourseNotAllowed, SessionTaken, course_create, course_propose
+from booking.appointments.services import appointment_transition
+from booking.courses import services as courses
+from booking.courses.services import CourseNotAllowed, SessionTaken, course_create, course_propose
+from booking.emails.tasks import message_send
 from booking.models import (
     Appointment,
     AppointmentEvent,
@@ -25,8 +26,7 @@ from booking.models import (
     MessageKind,
     Treatment,
 )
-from booking.services import appointment_transition
-from booking.tasks import message_send
+from booking.schedule.availability import free_slots
 from clinic.models import ClinicDetails
 from tests import factories
 

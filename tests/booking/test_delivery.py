@@ -18,10 +18,10 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from booking.availability import first_day_today, free_slots
+from booking.appointments.services import appointment_request, appointment_transition
+from booking.emails.tasks import message_send
 from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
-from booking.services import appointment_request, appointment_transition
-from booking.tasks import message_send
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails
 
 K = MessageKind
@@ -71,7 +71,7 @@ def owed(booked):
 
 
 def tasks_for(message):
-    return DBTaskResult.objects.filter(task_path="booking.tasks.message_send", args_kwargs__args=[message.pk])
+    return DBTaskResult.objects.filter(task_path="booking.emails.tasks.message_send", args_kwargs__args=[message.pk])
 
 
 def clock_at(monkeypatch, moment):

@@ -13,16 +13,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar
 
-from booking.availability import first_day_today, free_slots
-from booking.links import appointment_from_manage_token
-from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
-from booking.services import (
+from booking.appointments.services import (
     appointment_cancel_by_patient,
     appointment_move,
     appointment_request,
     appointment_transition,
 )
-from booking.tasks import message_send
+from booking.emails.tasks import message_send
+from booking.links import appointment_from_manage_token
+from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +121,7 @@ def clock_at(monkeypatch, moment):
 
 
 def message_tasks():
-    return DBTaskResult.objects.filter(task_path="booking.tasks.message_send")
+    return DBTaskResult.objects.filter(task_path="booking.emails.tasks.message_send")
 
 
 def html_of(email):

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from booking.availability import practitioners_free_at
+from booking.appointments.services import appointment_request, appointment_transition
+from booking.emails.tasks import message_send
 from booking.models import (
     Appointment,
     AppointmentEvent,
@@ -26,8 +27,7 @@ from booking.models import (
     WaitlistStatus,
 )
 from booking.privacy import ERASE_REASON, NOTE_ERASED, patients_anonymise_inactive
-from booking.services import appointment_request, appointment_transition
-from booking.tasks import message_send
+from booking.schedule.availability import practitioners_free_at
 from clinic.models import PrivacyNotice
 from tests.factories import appointment_at
 

@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from booking import forms as booking_forms
-from booking import services
-from booking.forms import start_format
+from booking.appointments import services
+from booking.appointments.services import appointment_request, appointment_transition
 from booking.links import MANAGE_SALT, confirmation_token, manage_token
 from booking.models import (
     Appointment,
@@ -25,8 +24,9 @@ from booking.models import (
     Practitioner,
     Treatment,
 )
-from booking.services import appointment_request, appointment_transition
-from booking.views import STATUS_WORDS
+from booking.requests import forms as booking_forms
+from booking.requests.forms import start_format
+from booking.selfservice.views import STATUS_WORDS
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at
 

@@ -7,10 +7,8 @@ from itertools import product
 import pytest
 from django.utils import timezone
 
-from booking import services
-from booking.availability import practitioners_free_at
-from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Practitioner, Treatment
-from booking.services import (
+from booking.appointments import services
+from booking.appointments.services import (
     REFERENCE_ALPHABET,
     SlotTaken,
     TransitionNotAllowed,
@@ -18,6 +16,8 @@ from booking.services import (
     appointment_transition,
     reference_new,
 )
+from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Practitioner, Treatment
+from booking.schedule.availability import practitioners_free_at
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at
 

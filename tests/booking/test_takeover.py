@@ -11,7 +11,6 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from booking.forms import form_token
 from booking.links import (
     CONFIRMATION_SALT,
     MANAGE_SALT,
@@ -21,7 +20,8 @@ from booking.links import (
     waitlist_claim_token,
 )
 from booking.models import Appointment, AppointmentStatus, Message, Treatment, WaitlistStatus
-from booking.waitlist import waitlist_claim
+from booking.requests.botcheck import form_token
+from booking.waitlist.services import waitlist_claim
 from tests.booking.test_waitlist import offered
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def treatment():
 def free_start(treatment, practitioner):
     from datetime import timedelta
 
-    from booking.availability import first_day_today, free_slots
+    from booking.schedule.availability import first_day_today, free_slots
 
     today = first_day_today()
     return free_slots(treatment=treatment, first_day=today + timedelta(days=2), last_day=today + timedelta(days=9))

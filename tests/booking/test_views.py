@@ -10,11 +10,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from booking import forms as booking_forms
-from booking.availability import first_day_today, free_slots
-from booking.forms import form_token, form_token_read, start_format
 from booking.links import CONFIRMATION_SALT, confirmation_token
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment, WorkingHours
+from booking.requests import forms as booking_forms
+from booking.requests.botcheck import form_token, form_token_read
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import PrivacyNotice
 from tests.factories import appointment_at
 

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from booking.forms import form_token
+from booking.appointments.services import appointment_request, appointment_transition
+from booking.emails.tasks import message_send
 from booking.links import WAITLIST_CLAIM_SALT, confirmation_token, waitlist_claim_token
 from booking.models import (
     Appointment,
@@ -26,9 +27,9 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.services import appointment_request, appointment_transition
-from booking.tasks import message_send, waitlist_match
-from booking.waitlist import waitlist_time_freed
+from booking.requests.botcheck import form_token
+from booking.waitlist.services import waitlist_time_freed
+from booking.waitlist.tasks import waitlist_match
 from clinic.models import PrivacyNotice
 
 TYPED = {
@@ -243,7 +244,7 @@ def test_a_cancelled_time_is_offered_to_the_first_matching_waiting_entry_only(
 
     with django_capture_on_commit_callbacks(execute=True):
         appointment_transition(appointment=appointment, to_status=AppointmentStatus.CANCELLED_BY_CLINIC)
-    queued = DBTaskResult.objects.get(task_path="booking.tasks.waitlist_match")
+    queued = DBTaskResult.objects.get(task_path="booking.waitlist.tasks.waitlist_match")
     assert queued.args_kwargs["args"] == [start.isoformat(), practitioner.pk]
 
     with django_capture_on_commit_callbacks(execute=True):

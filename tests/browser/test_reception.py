@@ -6,10 +6,11 @@ from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from booking.availability import first_day_today, free_slots
+from booking.appointments.services import appointment_request
 from booking.models import Appointment, AppointmentStatus, Treatment
-from booking.services import appointment_request
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import PrivacyNotice
+from tests.factories import authenticator_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,6 +59,7 @@ def test_reception_confirms_a_request_and_finds_it_in_the_day_view(page, recepti
     page.goto("/admin/")
     page.get_by_label("Username").fill("rita")
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(authenticator_code(reception_user))
     page.get_by_role("button", name="Log in").click()
 
     # The index says what is waiting.

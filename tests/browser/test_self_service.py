@@ -4,8 +4,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from booking.emails.tasks import message_send
 from booking.models import Appointment, AppointmentStatus, Message, MessageStatus
-from booking.tasks import message_send
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.db.models import F
@@ -20,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import authenticator_code
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +45,13 @@ def two_factor(settings):
     return settings
 
 
-def log_in(client, username="nurse", password=PASSWORD, forwarded_for=None, **fields):
+def log_in(client, username="nurse", password=PASSWORD, forwarded_for=None, code=True, **fields):
+    """A sign-in as staff make it: with the code their authenticator shows (``code=False``: the password alone)."""
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     data = {"username": username, "password": password, "next": "/admin/", **fields}
+    user = get_user_model().objects.filter(username=username).first()
+    if code and "otp_token" not in fields and user is not None:
+        data["otp_token"] = authenticator_code(user)
     return client.post(LOGIN, data, headers=headers)
 
 
@@ -206,7 +213,7 @@ def test_the_login_page_asks_for_the_authenticator_code(client, two_factor):
 
 def test_a_password_alone_does_not_sign_staff_in(client, staff, two_factor):
     enrol()
-    response = log_in(client)
+    response = log_in(client, code=False)
     assert response.status_code == 200
     assert "Please enter your OTP token" in response.content.decode()
     assert not signed_in(client)
@@ -239,13 +246,13 @@ def test_staff_with_two_authenticators_choose_which_one_the_code_is_from(client,
 
 
 def test_a_staff_session_without_a_verified_device_is_sent_to_the_login_for_the_code(client, staff, two_factor):
-    client.force_login(staff)
+    client.force_login(staff, verified=False)
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
     assert TOKEN_LABEL in client.get(response["Location"]).content.decode()
     # Staff pages outside the admin site refuse it too.
-    client.force_login(staff)
+    client.force_login(staff, verified=False)
     assert client.get(reverse("faq:preview", args=[1])).status_code == 302
 
 

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from booking.availability import first_day_today, free_slots
+from booking.appointments.services import appointment_request
 from booking.models import Treatment
-from booking.services import appointment_request
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.management.commands._pgtools import connection_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -85,6 +85,8 @@ def gunicorn_site(django_db_setup, django_db_blocker, tmp_path_factory):
         WEB_CONCURRENCY="1",
         DJANGO_DEBUG="0",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,clinic.example",
+        # The line's format is what is tested here; by default a page view that answered fast has none.
+        CLINIC_LOG_ALL_REQUESTS="1",
     )
     env.pop("DJANGO_HTTPS", None)
     log = tmp_path_factory.mktemp("gunicorn") / "stdout.log"

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
+from booking.emails.tasks import message_send
 from booking.models import Message, MessageKind, MessageStatus
-from booking.tasks import message_send, waitlist_match
+from booking.waitlist.tasks import waitlist_match
 from clinic.logging import JsonFormatter, request_id_var
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,8 @@ def log_lines():
     root.removeHandler(handler)
 
 
-def test_every_request_gets_an_id_and_one_json_line_without_its_query_string(client, log_lines):
+def test_every_request_gets_an_id_and_one_json_line_without_its_query_string(client, log_lines, settings):
+    settings.CLINIC_LOG_ALL_REQUESTS = True
     response = client.get("/faq/?name=Ada+Lovelace&email=ada%40example.com")
 
     request_id = response["X-Request-ID"]
@@ -53,6 +55,18 @@ def test_every_request_gets_an_id_and_one_json_line_without_its_query_string(cli
     assert line["message"] == "GET /faq/ 200"
     assert "Ada" not in json.dumps(line)
     assert "ada" not in json.dumps(line)
+
+
+def test_by_default_only_errors_slow_requests_and_posts_get_a_line(client, log_lines, settings):
+    settings.CLINIC_LOG_SLOW_MS = 500
+    client.get("/faq/")  # a page view: no line
+    client.get("/no-such-page/")  # an error
+    client.post("/faq/")  # not a GET (refused: 405)
+    assert [(line["method"], line["status"]) for line in log_lines("clinic.request")] == [("GET", 404), ("POST", 405)]
+
+    settings.CLINIC_LOG_SLOW_MS = 0  # every request is "slow" now
+    client.get("/faq/")
+    assert log_lines("clinic.request")[-1]["path"] == "/faq/"
 
 
 def test_a_request_id_from_the_proxy_is_kept_and_anything_else_replaced(client):
@@ -142,7 +156,7 @@ def test_a_task_run_logs_one_line_with_status_and_duration_linked_to_the_request
     ]
     assert {line["task_id"] for line in task_lines} == {str(queued.id)}
     run = task_lines[1]
-    assert run["task"] == "booking.tasks.message_send"
+    assert run["task"] == "booking.emails.tasks.message_send"
     assert run["status"] == "SUCCESSFUL"
     assert run["level"] == "INFO"
     assert run["duration_ms"] >= 0

@@ -18,10 +18,11 @@ from django.urls import resolve, reverse
 from django.views.debug import SafeExceptionReporterFilter
 from django_tasks_db.models import DBTaskResult
 
-from booking import views as booking_views
-from booking.availability import first_day_today, free_slots
-from booking.forms import form_token, start_format
 from booking.models import Appointment, Message, Treatment
+from booking.requests import views as booking_views
+from booking.requests.botcheck import form_token
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.logging import JsonFormatter
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +177,8 @@ def post_request(path, data, user=None):
     request._dont_enforce_csrf_checks = True
     request.session = {}
     if user is not None:
+        # Signed in with password and code, as django-otp's middleware marks such a request.
+        user.is_verified = lambda: True
         request.user = user
     return request
 

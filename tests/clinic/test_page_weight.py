@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
 from booking.models import Treatment
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.availability import first_day_today, free_slots
-from booking.forms import form_token, start_format
+from booking.appointments.services import appointment_request
 from booking.links import manage_token, waitlist_claim_token
 from booking.models import (
     Appointment,
@@ -30,7 +29,9 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from booking.services import appointment_request
+from booking.requests.botcheck import form_token
+from booking.requests.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
 from clinic import settings as settings_module
 from clinic.models import PrivacyNotice
 from clinic.ratelimit import address_key, email_key, ratelimit_hit

@@ -7,8 +7,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from booking.emails.tasks import message_send
 from booking.models import Message, MessageKind, MessageStatus
-from booking.tasks import message_send
 
 pytestmark = pytest.mark.django_db
 

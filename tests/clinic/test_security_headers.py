@@ -10,18 +10,20 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, path, reverse
 from django.utils import timezone
 
 import clinic.urls
-from booking.forms import start_format
+from booking.appointments.services import appointment_request
 from booking.links import confirmation_token, manage_token, waitlist_claim_token
 from booking.models import Treatment, WaitlistEntry, WaitlistStatus
-from booking.services import appointment_request
+from booking.requests.forms import start_format
 from clinic.models import PrivacyNotice
 from faq.models import Question
+from tests.factories import authenticator_code
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +173,18 @@ def walk(site):
         ("the site icon", visitor, "get", "/favicon.ico", None, 200),
         ("admin login page", staff, "get", admin_login, None, 200),
         ("admin login, wrong password", staff, "post", admin_login, {"username": "walker", "password": "no"}, 200),
-        ("admin login", staff, "post", admin_login, {"username": "walker", "password": STAFF_PASSWORD}, 302),
+        (
+            "admin login",
+            staff,
+            "post",
+            admin_login,
+            {
+                "username": "walker",
+                "password": STAFF_PASSWORD,
+                "otp_token": authenticator_code(User.objects.get(username="walker")),
+            },
+            302,
+        ),
         ("admin index", staff, "get", reverse("admin:index"), None, 200),
         ("admin list", staff, "get", reverse("admin:booking_appointment_changelist"), None, 200),
         ("admin change page", staff, "get", reverse("admin:faq_question_change", args=[site.question.pk]), None, 200),
@@ -342,6 +355,7 @@ def test_the_site_and_the_admin_work_under_the_content_security_policy(page, cli
     visit("/admin/login/")
     page.get_by_label("Username").fill("csp")
     page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(authenticator_code(User.objects.get(username="csp")))
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin/")
     visit(f"/admin/booking/treatment/{treatment.pk}/change/")

@@ -43,9 +43,8 @@ from django.utils.html import escape
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from booking.availability import first_day_today, free_slots
-from booking.emails import email_build
-from booking.forms import form_token, form_token_read, start_format, start_parse
+from booking.appointments.services import appointment_request
+from booking.emails.compose import email_build
 from booking.links import manage_token, waitlist_claim_token
 from booking.models import (
     Appointment,
@@ -58,7 +57,9 @@ from booking.models import (
     WaitlistStatus,
     WorkingHours,
 )
-from booking.services import appointment_request
+from booking.requests.botcheck import form_token, form_token_read
+from booking.requests.forms import start_format, start_parse
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails, PrivacyNotice
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from django.core import signing
 
-from booking.forms import STARTED_SALT
+from booking.requests.botcheck import STARTED_SALT
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
@@ -29,8 +29,8 @@ SECRET_KEY = "resilience-test-only-" + "k" * 40
 SEED = """
 import json
 from datetime import time, timedelta
-from booking.availability import first_day_today, free_slots
-from booking.forms import start_format
+from booking.schedule.availability import first_day_today, free_slots
+from booking.requests.forms import start_format
 from booking.models import Practitioner, Treatment, WorkingHours
 treatment = Treatment.objects.get(slug="hair-loss")
 Practitioner.objects.update(active=False)

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from booking.emails.tasks import message_send
 from booking.models import Message
-from booking.tasks import message_send
 
 
 class Command(BaseCommand):

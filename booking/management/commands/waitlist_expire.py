@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from booking.waitlist import waitlist_expire
+from booking.waitlist.services import waitlist_expire
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ patients' names and contacts); code that ever does must call ``availability_chan
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from booking.availability import availability_changed
 from booking.models import Appointment, Closure, Practitioner, Treatment, WorkingHours
+from booking.schedule.availability import availability_changed
 from clinic.models import ClinicDetails
 
 AVAILABILITY_MODELS = (Appointment, Closure, WorkingHours, Practitioner, Treatment, ClinicDetails)

@@ -1,54 +1,60 @@
 """Forms for the patient's booking path: the chosen time, then the patient's details."""
 
-import dataclasses
-import functools
 import logging
-import time
 import unicodedata
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import phonenumbers
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
-from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from booking.availability import booking_window, first_day_today, practitioners_free_at
 from booking.models import Appointment, Practitioner
+from booking.requests.botcheck import BotCheckForm
+from booking.schedule.availability import booking_window, practitioners_free_at
 
 logger = logging.getLogger(__name__)
 
+
 ANY_PRACTITIONER = "any"
+
+
 PHONE_REGION = "GB"
+
+
 # The times form sends starts as ISO 8601 in UTC, e.g. 2026-12-01T09:30:00Z.
 START_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
 
 TAKEN_MESSAGE = (
     "Sorry, that time was just taken by someone else. Please choose another time below; "
     "everything else you typed is kept."
 )
+
+
 # Hidden fields have no box of their own: their errors point at the time choice or the form.
 TIME_ANCHOR = "time-choice"
-FORM_ANCHOR = "details-form"
-WAITLIST_FORM_ANCHOR = "waitlist-form"
 
-STARTED_SALT = "booking.forms.started"
-# Says neither what tripped nor how to avoid it; a person caught by mistake just sends again.
-TRY_AGAIN_MESSAGE = "Sorry, we could not accept the form this time. Please check your details and send it again."
+
+FORM_ANCHOR = "details-form"
 
 
 # Characters that show nothing: white space (Z*), controls (Cc) and format characters (Cf: zero-width
 # spaces and joiners, direction marks, the BOM), and the few letters and symbols drawn as a blank
 # (the Hangul fillers, the blank Braille pattern).
 INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}
+
+
 BLANK_CHARACTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
 NAME_NO_LETTER = "Enter a name with at least one letter: spaces and invisible characters alone do not count."
+
+
 NAME_CONTROL = "Enter the name on one line, without tabs or line breaks."
 
 
@@ -98,101 +104,6 @@ def privacy_url():
         return reverse("privacy")
     except NoReverseMatch:
         return "/privacy/"
-
-
-def form_token(*, at=None, nonce=None):
-    """The "started" value of a public form: when it was shown and a random key of its own, signed.
-
-    The site makes every key here (never from anything a client sent), so a key found in a POST
-    only ever names a submission that the browser holding this very form made. After
-    ``CLINIC_FORM_MAX_AGE_HOURS`` from the time it was shown, the form must be shown again.
-    """
-    payload = {"t": round(time.time() if at is None else at, 3), "k": (nonce or uuid.uuid4()).hex}
-    return signing.dumps(payload, salt=STARTED_SALT, compress=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class FormToken:
-    shown_at: float  # seconds since the epoch
-    key: uuid.UUID
-
-
-def form_token_read(value):
-    """The FormToken a "started" value carries; None when it is missing, not signed by this site, or too old."""
-    try:
-        payload = signing.loads(str(value), salt=STARTED_SALT)
-        token = FormToken(shown_at=float(payload["t"]), key=uuid.UUID(hex=payload["k"]))
-    except (signing.BadSignature, TypeError, KeyError, ValueError):
-        return None
-    if time.time() - token.shown_at > settings.CLINIC_FORM_MAX_AGE_HOURS * 3600:
-        return None
-    return token
-
-
-class WebsiteInput(forms.TextInput):
-    """A text box people never see; whatever a bot typed into it is never shown back."""
-
-    def format_value(self, value):
-        return None
-
-
-class StartedInput(forms.HiddenInput):
-    """The form's signed token. A form shown again carries its token on, so the clock never restarts
-    and a double click still names one submission; a missing, forged or expired one is replaced."""
-
-    def format_value(self, value):
-        return value if form_token_read(value) is not None else form_token()
-
-
-class BotCheckForm(forms.Form):
-    """A honeypot field and a minimum fill time (``CLINIC_FORM_MIN_SECONDS``), both invisible to people.
-
-    A tripped check is a form error like any other, so nothing is stored, and its message names
-    neither check. A person caught by mistake (a browser filling every box, a very fast send)
-    keeps what they typed and only needs to send again.
-    """
-
-    # Named like a field bots love to fill; hidden from sight, from screen readers and from the Tab key.
-    website = forms.CharField(
-        label="Leave this field empty",
-        required=False,
-        strip=False,
-        widget=WebsiteInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-    started = forms.CharField(required=False, widget=StartedInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        reason = self.bot_reason()
-        if reason is not None:
-            logger.info("%s refused as automated: %s", type(self).__name__, reason)
-            self.add_error("started", ValidationError(TRY_AGAIN_MESSAGE, code="try_again"))
-        return cleaned
-
-    def bot_reason(self):
-        if self.data.get(self.add_prefix("website")):
-            return "honeypot filled"
-        # Read even with no minimum time: the token names the submission (see token_key).
-        token = self.form_token
-        if token is None:
-            return "no valid form token"
-        minimum = settings.CLINIC_FORM_MIN_SECONDS
-        if minimum > 0 and time.time() - token.shown_at < minimum:
-            return "sent too fast"
-        return None
-
-    @functools.cached_property
-    def form_token(self):
-        return form_token_read(self.data.get(self.add_prefix("started")))
-
-    @property
-    def token_key(self):
-        """The key this form's submission is stored under, so that sending it twice acts once; None if unsigned."""
-        return self.form_token.key if self.form_token is not None else None
-
-    def bot_fields(self):
-        """The two fields for a crispy layout: the honeypot in a wrapper hidden from sight and from screen readers."""
-        return Div("website", css_class="form-extra", aria_hidden="true"), "started"
 
 
 class TimeChoiceForm(forms.Form):
@@ -293,22 +204,6 @@ class TimeChoiceForm(forms.Form):
             practitioner = self.cleaned_data.get("practitioner")
             return str(practitioner.pk) if practitioner else ANY_PRACTITIONER
         return self.initial.get("practitioner", ANY_PRACTITIONER)
-
-
-class MoveForm(TimeChoiceForm):
-    """A new time for a patient's own appointment, under the same rules as booking it."""
-
-    def __init__(self, *args, appointment, **kwargs):
-        super().__init__(*args, treatment=appointment.treatment, ignore_appointment=appointment, **kwargs)
-        self.appointment = appointment
-
-    def clean_start(self):
-        start = super().clean_start()
-        if start == self.appointment.starts_at:
-            raise ValidationError(
-                "That is already the time of your appointment. Please choose a different time.", code="same_time"
-            )
-        return start
 
 
 class DetailsForm(BotCheckForm, TimeChoiceForm):
@@ -423,96 +318,3 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
             links += [(anchor, error) for error in bound.errors]
         links += [(None, error) for error in self.non_field_errors()]
         return links
-
-
-class WaitlistForm(BotCheckForm):
-    """A patient's details and the days they could come, to be told when a time frees up."""
-
-    # The same fields and checks as the booking form, so both ask and answer alike.
-    first_name = DetailsForm.base_fields["first_name"]
-    last_name = DetailsForm.base_fields["last_name"]
-    email = DetailsForm.base_fields["email"]
-    phone = DetailsForm.base_fields["phone"]
-    date_from = forms.DateField(
-        label="First day you could come",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "Enter the first day you could come.", "invalid": "Enter a date like 2026-05-31."},
-    )
-    date_to = forms.DateField(
-        label="Last day you could come",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "Enter the last day you could come.", "invalid": "Enter a date like 2026-05-31."},
-    )
-    consent = forms.BooleanField(
-        error_messages={
-            "required": "Tick the box to agree to the privacy notice, so that we can tell you when a time is free."
-        },
-    )
-
-    clean_first_name = DetailsForm.clean_first_name
-    clean_last_name = DetailsForm.clean_last_name
-    clean_phone = DetailsForm.clean_phone
-
-    def __init__(self, *args, rules, privacy_notice=None, today=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.rules = rules
-        self.today = today or first_day_today()
-        self.last_day = self.today + timedelta(days=rules.booking_horizon_days)
-        self.fields["email"].help_text = "We email you here when a time becomes free."
-        for name in ("date_from", "date_to"):
-            self.fields[name].widget.attrs.update(min=self.today.isoformat(), max=self.last_day.isoformat())
-        version = f" (version {privacy_notice.version})" if privacy_notice else ""
-        self.fields["consent"].label = format_html(
-            'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" rel="noopener">'
-            "privacy notice</a>{} explains (the notice opens in a new tab).",
-            privacy_url(),
-            version,
-        )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the page's own <form> carries the token
-        self.helper.layout = Layout(
-            Fieldset("About you", "first_name", "last_name", "email", "phone"),
-            *self.bot_fields(),
-            Fieldset("When you could come", "date_from", "date_to"),
-            "consent",
-        )
-
-    def clean_date_from(self):
-        day = self.cleaned_data["date_from"]
-        if day < self.today:
-            raise ValidationError("The first day cannot be in the past. Enter today or a later day.", code="past")
-        return self.date_within_horizon(day)
-
-    def clean_date_to(self):
-        return self.date_within_horizon(self.cleaned_data["date_to"])
-
-    def date_within_horizon(self, day):
-        if day > self.last_day:
-            raise ValidationError(
-                f"Appointments can be booked up to {self.rules.booking_horizon_days} days ahead, so choose a day "
-                f"on or before {self.last_day:%-d %B %Y}.",
-                code="too_far",
-            )
-        return day
-
-    def clean(self):
-        cleaned = super().clean()
-        first, last = cleaned.get("date_from"), cleaned.get("date_to")
-        if first and last and last < first:
-            self.add_error(
-                "date_to", ValidationError("The last day must be on or after the first day.", code="dates_reversed")
-            )
-        return cleaned
-
-    def patient(self):
-        """The patient's fields, as ``waitlist_join`` takes them."""
-        return {name: self.cleaned_data[name] for name in ("first_name", "last_name", "email", "phone")}
-
-    def error_summary(self):
-        """[(anchor, message)] in page order, for the box at the top of the page."""
-        links = []
-        for name in self.fields:
-            anchor = WAITLIST_FORM_ANCHOR if name == "started" else self[name].id_for_label
-            links += [(anchor, error) for error in self[name].errors]
-        return links + [(None, error) for error in self.non_field_errors()]

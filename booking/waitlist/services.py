@@ -10,10 +10,11 @@ from datetime import UTC
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booking.availability import booking_window, first_day_today, practitioners_free_at
+from booking.appointments.services import SlotTaken, appointment_request
+from booking.emails.outbox import message_queue
 from booking.links import WAITLIST_CLAIM_MAX_AGE
 from booking.models import MessageKind, WaitlistEntry, WaitlistStatus
-from booking.services import SlotTaken, appointment_request, message_queue
+from booking.schedule.availability import booking_window, first_day_today, practitioners_free_at
 from clinic.models import ClinicDetails
 
 logger = logging.getLogger(__name__)

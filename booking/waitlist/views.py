@@ -9,12 +9,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from booking import waitlist
-from booking.forms import WaitlistForm
+from booking.appointments.services import SlotTaken
 from booking.links import waitlist_claim_from_token
 from booking.models import Treatment, WaitlistEntry
-from booking.services import SlotTaken
-from booking.views import HttpResponseSeeOther, confirmation_redirect
+from booking.requests.views import HttpResponseSeeOther, confirmation_redirect
+from booking.waitlist import services as waitlist
+from booking.waitlist.forms import WaitlistForm
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 

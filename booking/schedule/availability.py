@@ -25,8 +25,8 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from booking.availability_core import free_starts, merge_starts
 from booking.models import Appointment, Closure, Practitioner, WorkingHours
+from booking.schedule.slots import free_starts, merge_starts
 from clinic.cache import clinic_details
 
 

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.calendar import calendar_for
+from booking.emails.calendar import calendar_for
 from booking.links import manage_token, waitlist_claim_token
 from booking.models import Appointment, AppointmentStatus, MessageKind
 from clinic.models import ClinicDetails

@@ -12,17 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
-from booking.availability import free_slots
+from booking.appointments.services import NO_OVERLAP, SlotTaken, constraint_name, is_deadlock, reference_new
+from booking.emails.outbox import message_queue, reminder_queue
 from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Course, MessageKind
-from booking.services import (
-    NO_OVERLAP,
-    SlotTaken,
-    constraint_name,
-    is_deadlock,
-    message_queue,
-    reference_new,
-    reminder_queue,
-)
+from booking.schedule.availability import free_slots
 from clinic.models import ClinicDetails
 
 S = AppointmentStatus

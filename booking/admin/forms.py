@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from booking.forms import ANY_PRACTITIONER, DetailsForm
 from booking.models import Practitioner, Treatment
+from booking.requests.forms import ANY_PRACTITIONER, DetailsForm
 
 
 class ReasonForm(forms.Form):

@@ -15,7 +15,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from booking.courses import (
+from booking.courses.services import (
     CANCELLED_STATUSES,
     MAX_INTERVAL_WEEKS,
     MAX_SESSIONS,

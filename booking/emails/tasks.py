@@ -1,22 +1,20 @@
-"""Background work: sending emails, and offering freed times to the waitlist.
-
-Run by `manage.py db_worker`. Each task is safe to run twice or in two workers at once.
-"""
+"""The worker's task that sends one email, retried with growing delays while the mail server refuses."""
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
 
-from booking.emails import email_build, message_is_current
+from booking.background import background_task
+from booking.emails.compose import email_build, message_is_current
 from booking.models import Message, MessageStatus
 
 logger = logging.getLogger(__name__)
+
 
 # Errors worth another try later: the mail server is down, busy or refusing for now.
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
@@ -53,7 +51,7 @@ def email_deliver(email):
             logger.warning("Closing the mail connection failed after sending: %s", error_summary(error))
 
 
-@task()
+@background_task
 def message_send(message_id):
     """Send one queued email, once.
 
@@ -107,13 +105,3 @@ def message_send(message_id):
         message.attempts += 1
         message.save(update_fields=["status", "sent_at", "attempts"])
     return "sent"
-
-
-@task()
-def waitlist_match(start, practitioner_id):
-    """A time became free: offer it to the first patient waiting for it."""
-    from booking.waitlist import waitlist_time_freed
-
-    entry = waitlist_time_freed(start=datetime.fromisoformat(start), practitioner_id=practitioner_id)
-    # A task's result is stored as JSON: the entry's id, not the entry.
-    return entry.pk if entry else None

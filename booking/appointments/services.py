@@ -1,4 +1,9 @@
-"""Actions on appointments. Every status change goes through ``appointment_transition``."""
+"""An appointment's life: requested online or by phone, then every change of status, time or practitioner.
+
+Every status change goes through ``appointment_transition``. The emails each change owes are queued
+in the same transaction (booking.emails.outbox); background work is enqueued through
+booking.background, so nothing here imports a task.
+"""
 
 import hashlib
 import re
@@ -8,16 +13,23 @@ from datetime import timedelta
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from booking.availability import practitioners_free_at
-from booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, AppointmentStatus, Message, MessageKind
+from booking.background import background_enqueue
+from booking.emails.outbox import messages_for_move, messages_for_request, messages_for_transition
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, AppointmentStatus
+from booking.schedule.availability import practitioners_free_at
 from clinic.models import ClinicDetails
 from clinic.ratelimit import email_key
 
 # No 0/O or 1/I: a reference is read aloud on the phone and typed from an email.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
 REFERENCE_LENGTH = 8
 
+
 S = AppointmentStatus
+
+
 ALLOWED_TRANSITIONS = {
     S.REQUESTED: {S.CONFIRMED, S.DECLINED, S.CANCELLED_BY_PATIENT, S.CANCELLED_BY_CLINIC},
     S.CONFIRMED: {S.COMPLETED, S.NO_SHOW, S.CANCELLED_BY_PATIENT, S.CANCELLED_BY_CLINIC},
@@ -27,6 +39,7 @@ ALLOWED_TRANSITIONS = {
     S.COMPLETED: set(),
     S.NO_SHOW: set(),
 }
+
 
 NO_OVERLAP = "booking_appointment_no_overlap"
 
@@ -269,86 +282,8 @@ def appointment_move(*, appointment, start, practitioner=None, by=None, by_patie
     raise SlotTaken
 
 
-K = MessageKind
-# What each new status tells the patient.
-TRANSITION_MESSAGES = {
-    S.CONFIRMED: [K.CONFIRMED],
-    S.DECLINED: [K.DECLINED],
-    S.CANCELLED_BY_PATIENT: [K.CANCELLED, K.CLINIC_CANCELLED],
-    S.CANCELLED_BY_CLINIC: [K.CANCELLED],
-    S.COMPLETED: [K.AFTERCARE],
-}
-
-
-def message_queue(*, kind, key, appointment=None, waitlist_entry=None, send_after=None, context=None):
-    """Owe an email, in the caller's transaction; the worker is told only once it commits.
-
-    The same key twice is one email: repeating a change never repeats its message.
-    """
-    from booking.tasks import message_send
-
-    send_after = send_after or timezone.now()
-    message, created = Message.objects.get_or_create(
-        dedupe_key=key,
-        defaults={
-            "kind": kind,
-            "appointment": appointment,
-            "waitlist_entry": waitlist_entry,
-            "send_after": send_after,
-            "context": context or {},
-        },
-    )
-    if created:
-        transaction.on_commit(lambda: message_send.using(run_after=send_after).enqueue(message.pk))
-    return message
-
-
-def messages_for_request(*, appointment):
-    message_queue(kind=K.REQUEST_RECEIVED, key=f"{K.REQUEST_RECEIVED}:{appointment.pk}", appointment=appointment)
-    message_queue(kind=K.CLINIC_NEW_REQUEST, key=f"{K.CLINIC_NEW_REQUEST}:{appointment.pk}", appointment=appointment)
-
-
-def messages_for_transition(*, appointment, note=""):
-    for kind in TRANSITION_MESSAGES.get(appointment.status, []):
-        message_queue(
-            kind=kind,
-            key=f"{kind}:{appointment.pk}:{appointment.sequence}",
-            appointment=appointment,
-            context={"note": note},
-        )
-    if appointment.status == S.CONFIRMED:
-        reminder_queue(appointment=appointment)
-
-
-def reminder_queue(*, appointment):
-    """The reminder before a confirmed visit; none if that moment has already passed."""
-    rules = ClinicDetails.objects.current()
-    send_after = appointment.starts_at - timedelta(hours=rules.reminder_hours)
-    if send_after <= timezone.now():
-        return None
-    return message_queue(
-        kind=K.REMINDER,
-        key=f"{K.REMINDER}:{appointment.pk}:{appointment.sequence}",
-        appointment=appointment,
-        send_after=send_after,
-        context={"starts_at": appointment.starts_at.isoformat()},
-    )
-
-
-def messages_for_move(*, appointment, old_start, by_patient):
-    context = {"old_starts_at": old_start.isoformat()}
-    key = f"{appointment.pk}:{appointment.sequence}"
-    message_queue(kind=K.MOVED, key=f"{K.MOVED}:{key}", appointment=appointment, context=context)
-    if by_patient:
-        message_queue(kind=K.CLINIC_MOVED, key=f"{K.CLINIC_MOVED}:{key}", appointment=appointment, context=context)
-    if appointment.status == S.CONFIRMED:
-        reminder_queue(appointment=appointment)
-
-
 def waitlist_notify_freed(*, appointment, start=None, practitioner_id=None):
     """After commit, offer the freed time to the waitlist (in the background)."""
-    from booking.tasks import waitlist_match
-
     start = start or appointment.starts_at
     practitioner_id = practitioner_id or appointment.practitioner_id
-    transaction.on_commit(lambda: waitlist_match.enqueue(start.isoformat(), practitioner_id))
+    background_enqueue("waitlist_match", start.isoformat(), practitioner_id)

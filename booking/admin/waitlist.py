@@ -1,0 +1,57 @@
+"""The waitlist in the admin: who waits for which days, and what they were offered."""
+
+from django.contrib import admin
+from django.utils import timezone
+
+from booking.models import (
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+WAITLIST_PATIENT_FIELDS = ["first_name", "last_name", "email", "phone", "consent_at", "privacy_notice"]
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    list_display = ["patient", "treatment", "date_from", "date_to", "status", "local_offered_start", "created_at"]
+    list_filter = ["status", "treatment"]
+    list_select_related = ["treatment"]
+    search_fields = ["first_name", "last_name", "email"]
+    date_hierarchy = "created_at"
+    actions = ["withdraw"]
+    fieldsets = [
+        (None, {"fields": ["treatment", "date_from", "date_to", "status"]}),
+        ("Patient", {"fields": WAITLIST_PATIENT_FIELDS}),
+        ("Offer", {"fields": ["offered_start", "offered_at", "appointment"]}),
+        ("Record", {"fields": ["created_at"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Offers and bookings happen through the waitlist's own steps, never by hand.
+        readonly = [
+            "status",
+            "offered_start",
+            "offered_at",
+            "appointment",
+            "created_at",
+            "consent_at",
+            "privacy_notice",
+        ]
+        if obj is not None:
+            readonly += ["first_name", "last_name", "email", "phone"]  # as the patient sent them
+        return readonly
+
+    @admin.display(description="Patient", ordering="last_name")
+    def patient(self, obj):
+        return f"{obj.first_name} {obj.last_name}"
+
+    @admin.display(description="Offered time (clinic time)", ordering="offered_start")
+    def local_offered_start(self, obj):
+        return f"{timezone.localtime(obj.offered_start):%a %d %b %Y %H:%M}" if obj.offered_start else "–"
+
+    @admin.action(description="Withdraw the selected entries (no more offers)")
+    def withdraw(self, request, queryset):
+        count = queryset.filter(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]).update(
+            status=WaitlistStatus.WITHDRAWN
+        )
+        self.message_user(request, f"{count} waitlist {'entry' if count == 1 else 'entries'} withdrawn.")
