@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MANAGE_ENV := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key 2>/dev/null || echo quick-start-only)}" \
 	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-localhost}"
 
-.PHONY: run serve test lint install clean-db backup restore bench audit
+.PHONY: run serve test lint install clean-db backup restore bench bench-ratelimit bench-pagecache audit
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ restore: install
 # server of DATABASE_URL (or the embedded one), dropped afterwards; wrk from Debian's packages.
 bench: install
 	$(PY) bench/run.py
+
+# clinic/ratelimit.py against django-ratelimit on the same stores: speed, and exactness under a race.
+bench-ratelimit: install
+	$(PY) bench/ratelimit_compare.py
+
+# clinic/cache.py against Django's cache_page for the home page, in one process.
+bench-pagecache: install
+	$(PY) bench/pagecache_compare.py
 
 # Lighthouse (mobile) on home, FAQ and /book/, against gunicorn on a scratch database.
 audit: install

@@ -1,5 +1,13 @@
 """Rate limits on the public forms, counted in the cache that every worker and every host shares.
 
+Hand-written, not django-ratelimit, because of the store a clinic runs by default: measured with
+`make bench-ratelimit` (bench/ratelimit_compare.py; 2026-12-06, 2 cores, while the test suite ran
+beside it), 20 threads at one key, 10 attempts each, limit 50: on the DatabaseCache tables this
+module let exactly 50 through and django-ratelimit 4.1 all 200 (its count is cache.add() then
+incr(), and the DatabaseCache's incr() is a read then a write); per attempt 1,142 us against
+1,464 us. On Redis both let 50 through, at 360 us and 374 us: with REDIS_URL set the library would
+do as well, but one code path for both stores is simpler to trust.
+
 A fixed window per limit: "10 in 10 minutes" counts attempts in the current ten-minute window,
 and the window's end is when the client may try again (the Retry-After header).
 
