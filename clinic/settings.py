@@ -381,6 +381,8 @@ CLINIC_RATELIMIT_BOOKINGS_PER_ADDRESS = env_rate("CLINIC_RATELIMIT_BOOKINGS_PER_
 CLINIC_ADMIN_LOGIN_PER_USERNAME = env_rate("CLINIC_ADMIN_LOGIN_PER_USERNAME", "10/15m")
 # Requests still waiting for the clinic's answer that one mailbox may hold at once (online bookings).
 CLINIC_OPEN_REQUESTS_PER_EMAIL = int(os.environ.get("CLINIC_OPEN_REQUESTS_PER_EMAIL", "2"))
+# Minutes after booking in which a patient may cancel online whatever the cutoff (a typo, a wrong day).
+CLINIC_CANCEL_GRACE_MINUTES = int(os.environ.get("CLINIC_CANCEL_GRACE_MINUTES", "15"))
 # A booking or waitlist form sent back sooner than this after it was shown is a bot's (0: no check).
 CLINIC_FORM_MIN_SECONDS = float(os.environ.get("CLINIC_FORM_MIN_SECONDS", "3"))
 # Hours a public form stays valid after it was shown; then it is shown again to be sent (default 12).

@@ -10,6 +10,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -195,7 +196,9 @@ def appointment_transition(*, appointment, to_status, by=None, note=""):
             raise TransitionNotAllowed(locked, to_status)
         from_status = locked.status
         locked.status = to_status
-        locked.save(update_fields=["status", "updated_at"])
+        # Every change is a new revision of the patient's calendar entry (booking.emails.calendar).
+        locked.sequence += 1
+        locked.save(update_fields=["status", "sequence", "updated_at"])
         AppointmentEvent.objects.create(
             appointment=locked, by=by, from_status=from_status, to_status=to_status, note=note
         )
@@ -209,14 +212,19 @@ class OutsideSelfServiceWindow(Exception):
     """Too close to the visit to cancel or move online: the patient phones the clinic."""
 
 
-def self_service_open(*, appointment, now=None, rules=None):
+def self_service_open(*, appointment, now=None, rules=None, cancel=False):
+    """The patient may still change the appointment online: up to the clinic's cutoff before the
+    visit, and (``cancel``) cancel it within CLINIC_CANCEL_GRACE_MINUTES of booking it, whatever
+    the cutoff: a typo, a wrong day."""
     rules = rules or ClinicDetails.objects.current()
     now = now or timezone.now()
+    if cancel and now - appointment.created_at <= timedelta(minutes=settings.CLINIC_CANCEL_GRACE_MINUTES):
+        return True
     return appointment.starts_at - now >= timedelta(hours=rules.self_service_cutoff_hours)
 
 
 def appointment_cancel_by_patient(*, appointment, now=None):
-    if not self_service_open(appointment=appointment, now=now):
+    if not self_service_open(appointment=appointment, now=now, cancel=True):
         raise OutsideSelfServiceWindow
     return appointment_transition(
         appointment=appointment, to_status=S.CANCELLED_BY_PATIENT, note="Cancelled by the patient online."

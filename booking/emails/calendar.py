@@ -1,9 +1,9 @@
 """Calendar files (.ics) for appointments, built with the icalendar library.
 
 Times are written in UTC, which every calendar app converts correctly across clock changes.
-The UID is stable for an appointment, so a move (higher SEQUENCE) or a cancellation
-(METHOD:CANCEL, SEQUENCE one higher still) updates the event the patient already has instead of
-adding another.
+The UID is stable for an appointment, and SEQUENCE grows with every change of status or time
+(a cancellation, METHOD:CANCEL, one higher still), so each file updates the event the patient
+already has instead of adding another. ORGANIZER is the clinic, ATTENDEE the patient.
 """
 
 from datetime import UTC
@@ -36,6 +36,16 @@ def calendar_for(*, appointments, clinic, cancel=False):
         if clinic.email:
             # RFC 5546 requires an organizer on a REQUEST or a CANCEL.
             event.add("organizer", f"mailto:{clinic.email}", parameters={"CN": clinic.name})
+        # The patient is the one attendee: calendar apps match the entry to their own address.
+        event.add(
+            "attendee",
+            f"mailto:{appointment.email}",
+            parameters={
+                "CN": f"{appointment.first_name} {appointment.last_name}".strip(),
+                "ROLE": "REQ-PARTICIPANT",
+                "PARTSTAT": "DECLINED" if cancel else "ACCEPTED",
+            },
+        )
         # A request the clinic has not confirmed yet is only pencilled in.
         if cancel:
             event.add("status", "CANCELLED")

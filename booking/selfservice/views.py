@@ -132,7 +132,7 @@ def self_service_limited(request, *, appointment):
     return None if limited is None else ratelimit_response(request, limited=limited)
 
 
-def self_service_gate(request, *, appointment, token):
+def self_service_gate(request, *, appointment, token, cancel=False):
     """(the clinic's rules, None) if the patient may cancel or move this appointment online now,
     else (rules, the page that says why not: too many attempts, not active, or past the cutoff)."""
     limited = self_service_limited(request, appointment=appointment)
@@ -141,7 +141,7 @@ def self_service_gate(request, *, appointment, token):
     rules = ClinicDetails.objects.current()
     if not appointment.is_active:
         return rules, refusal_page(request, appointment=appointment, token=token, rules=rules, reason="inactive")
-    if not self_service_open(appointment=appointment, rules=rules):
+    if not self_service_open(appointment=appointment, rules=rules, cancel=cancel):
         return rules, refusal_page(request, appointment=appointment, token=token, rules=rules, reason="cutoff")
     return rules, None
 
@@ -162,6 +162,7 @@ def manage(request, appointment, token):
         "token": token,
         "status_words": STATUS_WORDS[appointment.status],
         "can_change": appointment.is_active and self_service_open(appointment=appointment, rules=rules),
+        "can_cancel": appointment.is_active and self_service_open(appointment=appointment, rules=rules, cancel=True),
         "calendar_cancels": appointment.status in CALENDAR_CANCELS,
     }
     return render(request, "booking/manage.html", context)
@@ -173,7 +174,7 @@ def manage(request, appointment, token):
 @patient_link
 def manage_cancel(request, appointment, token):
     """GET asks "are you sure?"; only the POST from that page cancels, so a mail scanner opening links cannot."""
-    rules, refused = self_service_gate(request, appointment=appointment, token=token)
+    rules, refused = self_service_gate(request, appointment=appointment, token=token, cancel=True)
     if refused is not None:
         return refused
     if request.method == "GET":

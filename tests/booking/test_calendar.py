@@ -7,10 +7,17 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from booking.appointments.services import appointment_transition
+from booking.appointments.services import (
+    appointment_cancel_by_patient,
+    appointment_move,
+    appointment_request,
+    appointment_transition,
+)
 from booking.emails.calendar import calendar_for
+from booking.emails.compose import email_build
 from booking.emails.tasks import message_send
 from booking.models import AppointmentStatus, Message, MessageKind, Treatment
+from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at
 
@@ -169,3 +176,53 @@ def test_calendar_file_gives_the_reference_and_the_clinic_but_not_the_treatment(
     assert str(event["summary"]) == "Appointment at Harley Mesotherapy"
     assert str(event["location"]) == "1 Harley Street, London W1G 9QD"
     assert treatment.name.lower() not in calendar_for(appointments=[appointment], clinic=clinic).decode().lower()
+
+
+def calendar_files_sent(appointment, sent):
+    """The .ics files of the emails queued about one visit since the last call, built as the worker
+    sends them, right after the change."""
+    files = []
+    for message in Message.objects.filter(appointment=appointment).exclude(pk__in=sent).order_by("pk"):
+        sent.add(message.pk)
+        email = email_build(message=message)
+        for part in email.attachments if email else []:
+            if getattr(part, "get_content_type", lambda: "")() == "text/calendar":
+                files.append(Calendar.from_ical(part.get_payload(decode=True)))
+    return files
+
+
+def test_every_calendar_file_of_one_visit_updates_the_same_entry(clinic, treatment, working_every_day):
+    working_every_day(treatment)
+    today = first_day_today()
+    slots = free_slots(treatment=treatment, first_day=today + timedelta(days=3), last_day=today + timedelta(days=9))
+    patient = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "grace@example.com",
+        "phone": "+442079460000",
+        "message": "",
+        "first_visit": True,
+    }
+    sent = set()
+    appointment = appointment_request(treatment=treatment, start=slots[0].start, patient=patient)
+    files = calendar_files_sent(appointment, sent)
+    appointment = appointment_transition(appointment=appointment, to_status=AppointmentStatus.CONFIRMED)
+    files += calendar_files_sent(appointment, sent)
+    appointment = appointment_move(appointment=appointment, start=slots[-1].start)
+    files += calendar_files_sent(appointment, sent)
+    appointment_cancel_by_patient(appointment=appointment)
+    files += calendar_files_sent(appointment, sent)
+
+    events = [next(iter(calendar.walk("VEVENT"))) for calendar in files]
+    methods = [str(calendar["method"]) for calendar in files]
+
+    assert methods[-1] == "CANCEL" and "REQUEST" in methods
+    assert len(events) >= 3  # confirmed, moved, cancelled
+    assert len({str(event["uid"]) for event in events}) == 1
+    sequences = [int(event["sequence"]) for event in events]
+    assert sequences == sorted(set(sequences)), sequences  # each file newer than the one before
+    for event in events:
+        assert str(event["attendee"]) == "mailto:grace@example.com"
+        assert event["attendee"].params["CN"] == "Grace Hopper"
+        assert str(event["organizer"]) == "mailto:hello@clinic.example"
+    assert events[-1]["attendee"].params["PARTSTAT"] == "DECLINED"

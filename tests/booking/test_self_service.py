@@ -295,8 +295,16 @@ def test_an_expired_link_says_so_with_the_clinics_phone(client, appointment):
 # --- the cutoff -----------------------------------------------------------------------------------
 
 
+def booked_a_while_ago(start, **fields):
+    """An appointment booked an hour ago, past the minutes in which any booking may be cancelled."""
+    appointment = appointment_at(start, **fields)
+    Appointment.objects.filter(pk=appointment.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    appointment.refresh_from_db()
+    return appointment
+
+
 def test_within_the_cutoff_the_page_gives_the_phone_instead_of_the_buttons(client, treatment, practitioner):
-    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
+    soon = booked_a_while_ago(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
     html = client.get(url("manage", soon)).content.decode()
     assert "less than 24 hours away" in html
     assert PHONE in html
@@ -305,7 +313,7 @@ def test_within_the_cutoff_the_page_gives_the_phone_instead_of_the_buttons(clien
 
 
 def test_cancel_within_the_cutoff_is_refused_and_changes_nothing(client, treatment, practitioner):
-    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
+    soon = booked_a_while_ago(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
     before = state(soon)
 
     response = client.post(url("manage_cancel", soon))
@@ -318,7 +326,7 @@ def test_cancel_within_the_cutoff_is_refused_and_changes_nothing(client, treatme
 
 
 def test_move_within_the_cutoff_is_refused_and_changes_nothing(client, treatment, practitioner):
-    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
+    soon = booked_a_while_ago(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
     before = state(soon)
 
     assert client.get(url("manage_move", soon)).status_code == 403
@@ -332,13 +340,40 @@ def test_move_within_the_cutoff_is_refused_and_changes_nothing(client, treatment
 def test_the_cutoff_follows_the_clinics_setting(client, clinic, treatment, practitioner):
     clinic.self_service_cutoff_hours = 1
     clinic.save()
-    soon = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
+    soon = booked_a_while_ago(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
 
     response = client.post(url("manage_cancel", soon))
 
     assert response.status_code == 303
     soon.refresh_from_db()
     assert soon.status == S.CANCELLED_BY_PATIENT
+
+
+def test_a_booking_made_minutes_ago_can_be_cancelled_inside_the_cutoff_but_not_moved(client, treatment, practitioner):
+    """A typo or a wrong day: cancelling right after booking is always open, whatever the cutoff."""
+    just_booked = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
+
+    html = client.get(url("manage", just_booked)).content.decode()
+    assert "Cancel this appointment" in html
+    assert "Choose another time" not in html
+    assert "a moment ago" in html
+    assert client.get(url("manage_move", just_booked)).status_code == 403
+
+    response = client.post(url("manage_cancel", just_booked))
+
+    assert response.status_code == 303
+    just_booked.refresh_from_db()
+    assert just_booked.status == S.CANCELLED_BY_PATIENT
+
+
+def test_the_minutes_to_cancel_any_booking_follow_the_setting(client, treatment, practitioner, settings):
+    settings.CLINIC_CANCEL_GRACE_MINUTES = 30
+    booked = appointment_at(timezone.now() + timedelta(hours=2), treatment=treatment, practitioner=practitioner)
+    Appointment.objects.filter(pk=booked.pk).update(created_at=timezone.now() - timedelta(minutes=31))
+
+    assert client.post(url("manage_cancel", booked)).status_code == 403
+    Appointment.objects.filter(pk=booked.pk).update(created_at=timezone.now() - timedelta(minutes=29))
+    assert client.post(url("manage_cancel", booked)).status_code == 303
 
 
 # --- move -----------------------------------------------------------------------------------------
