@@ -74,24 +74,11 @@ def _timed(call, url):
 
 def main():
     sys.path.insert(0, str(ROOT / "bench"))
-    from run import server_connect, site_prepare, sql
+    from run import scratch_site
 
-    admin, url_for = server_connect()
-    name = f"clinic_pagecache_{os.getpid()}"
-    sql(admin, f'CREATE DATABASE "{name}"')
-    try:
-        env = os.environ | {
-            "DATABASE_URL": url_for(name),
-            "DJANGO_SECRET_KEY": "pagecache-bench-only-" + "k" * 30,
-            "DJANGO_ALLOWED_HOSTS": "localhost",
-            "LOG_LEVEL": "ERROR",
-        }
-        env.pop("REDIS_URL", None)
-        site_prepare(env)
+    with scratch_site("clinic_pagecache") as env:
         print(f"{'page cache':<20} {'us/request':>10}")
         subprocess.run([sys.executable, __file__, "--inner"], env=env, check=True, cwd=ROOT)
-    finally:
-        sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -86,20 +86,9 @@ def inner(store):
 
 def main():
     sys.path.insert(0, str(ROOT / "bench"))
-    from run import server_connect, site_prepare, sql
+    from run import scratch_site
 
-    admin, url_for = server_connect()
-    name = f"clinic_ratelimit_{os.getpid()}"
-    sql(admin, f'CREATE DATABASE "{name}"')
-    try:
-        env = os.environ | {
-            "DATABASE_URL": url_for(name),
-            "DJANGO_SECRET_KEY": "ratelimit-bench-only-" + "k" * 30,
-            "DJANGO_ALLOWED_HOSTS": "localhost",
-            "LOG_LEVEL": "ERROR",
-        }
-        env.pop("REDIS_URL", None)
-        site_prepare(env)
+    with scratch_site("clinic_ratelimit") as env:
         print(f"{'store':<9} {'library':<22} {'per attempt':>12} {'let through':>18}")
         stores = ["database"]
         try:
@@ -111,8 +100,6 @@ def main():
             print(f"redis: not measured ({type(error).__name__})")
         for store in stores:
             subprocess.run([sys.executable, __file__, "--inner", store], env=env, check=True, cwd=ROOT)
-    finally:
-        sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

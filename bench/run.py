@@ -7,6 +7,7 @@ limits off, a throwaway secret) on a loopback port, drives each page with wrk fo
 prints the table and the workers' memory, then stops gunicorn and drops the database.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -271,6 +272,26 @@ def machine():
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     mem = next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))
     return f"{os.cpu_count()} CPUs ({model}), {int(mem) / 1024 / 1024:.1f} GiB RAM"
+
+
+@contextlib.contextmanager
+def scratch_site(prefix):
+    """A migrated scratch database with the site's environment for it (no Redis); dropped afterwards."""
+    admin, url_for = server_connect()
+    name = f"{prefix}_{os.getpid()}"
+    sql(admin, f'CREATE DATABASE "{name}"')
+    try:
+        env = os.environ | {
+            "DATABASE_URL": url_for(name),
+            "DJANGO_SECRET_KEY": f"{prefix}-only-" + secrets.token_urlsafe(32),
+            "DJANGO_ALLOWED_HOSTS": "localhost",
+            "LOG_LEVEL": "ERROR",
+        }
+        env.pop("REDIS_URL", None)
+        site_prepare(env)
+        yield env
+    finally:
+        sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def site_prepare(env):

@@ -52,6 +52,31 @@ def prepared_form(server, details_path):
     return cookie["csrftoken"].value, token
 
 
+def booking_post(live_server, server, path, session, *, start, first_name, last_name, email):
+    """One patient's POST of the details form they were shown (``session``: its CSRF cookie and token)."""
+    cookie, token = session
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "start": start_format(start),
+            "practitioner": "any",
+            "started": form_token(),
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "phone": "020 7946 0000",
+            "first_visit": "yes",
+            "consent": "on",
+        }
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={cookie}",
+        "Referer": live_server.url + path,
+    }
+    return request(server, "POST", path, body=body, headers=headers)
+
+
 def test_twenty_simultaneous_requests_for_one_time_make_exactly_one_appointment(live_server, bookable):
     treatment, start = bookable
     server = urlparse(live_server.url)
@@ -61,28 +86,17 @@ def test_twenty_simultaneous_requests_for_one_time_make_exactly_one_appointment(
     barrier = threading.Barrier(PATIENTS)
 
     def book(index):
-        cookie, token = sessions[index]
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": token,
-                "start": start_format(start),
-                "practitioner": "any",
-                "started": form_token(),
-                "first_name": f"Patient{index}",
-                "last_name": "Racer",
-                "email": f"patient{index}@example.com",
-                "phone": "020 7946 0000",
-                "first_visit": "yes",
-                "consent": "on",
-            }
-        )
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={cookie}",
-            "Referer": live_server.url + path,
-        }
         barrier.wait()
-        return request(server, "POST", path, body=body, headers=headers)
+        return booking_post(
+            live_server,
+            server,
+            path,
+            sessions[index],
+            start=start,
+            first_name=f"Patient{index}",
+            last_name="Racer",
+            email=f"patient{index}@example.com",
+        )
 
     with ThreadPoolExecutor(max_workers=PATIENTS) as pool:
         responses = list(pool.map(book, range(PATIENTS)))
@@ -114,29 +128,18 @@ def test_one_mailbox_racing_for_many_times_gets_no_more_open_requests_than_allow
     barrier = threading.Barrier(len(starts))
 
     def book(index):
-        cookie, token = sessions[index]
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": token,
-                "start": start_format(starts[index]),
-                "practitioner": "any",
-                "started": form_token(),
-                "first_name": "Holder",
-                "last_name": "Of Times",
-                # Case and a +tag do not make another mailbox.
-                "email": f"Holder+{index}@Example.com",
-                "phone": "020 7946 0000",
-                "first_visit": "yes",
-                "consent": "on",
-            }
-        )
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={cookie}",
-            "Referer": live_server.url + path,
-        }
         barrier.wait()
-        return request(server, "POST", path, body=body, headers=headers)
+        # Case and a +tag do not make another mailbox.
+        return booking_post(
+            live_server,
+            server,
+            path,
+            sessions[index],
+            start=starts[index],
+            first_name="Holder",
+            last_name="Of Times",
+            email=f"Holder+{index}@Example.com",
+        )
 
     with ThreadPoolExecutor(max_workers=len(starts)) as pool:
         responses = list(pool.map(book, range(len(starts))))
