@@ -79,6 +79,13 @@ def email_key(email):
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+def advisory_xact_lock(*, lock_class, key, using="default"):
+    """PostgreSQL's pg_advisory_xact_lock on ``key`` (any text) in ``lock_class``, held to the commit."""
+    lock = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [lock_class, lock])
+
+
 def ratelimit_hit(*, scope, kind, value):
     """Count one attempt at ``scope`` (a form) by ``value`` (of ``kind``); Limited when it is over the limit.
 
@@ -115,10 +122,8 @@ def counter_incr(cache, key, *, timeout):
             return 1
     if isinstance(cache, DatabaseCache):
         alias = router.db_for_write(cache.cache_model_class)
-        lock = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True)
         with transaction.atomic(using=alias):
-            with connections[alias].cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, lock])
+            advisory_xact_lock(lock_class=LOCK_CLASS, key=key, using=alias)
             count = cache.get(key, 0) + 1
             cache.set(key, count, timeout)  # not incr(): it would reset the expiry to the default
         return count

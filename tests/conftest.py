@@ -109,17 +109,16 @@ def _force_login_passes_the_second_factor(monkeypatch):
     in tests/clinic/test_admin_protection.py."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import authenticator
 
     force_login = Client.force_login
 
     def force_login_verified(self, user, backend=None, verified=True):
         force_login(self, user, backend)
         if user.is_staff and verified:
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-            device = device or TOTPDevice.objects.create(user=user, name="Test authenticator")
             session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
             session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login_verified)

@@ -43,6 +43,26 @@ def appointment_at(
     return appointment
 
 
+def code_from(uri):
+    """The code an authenticator app shows now for this provisioning URI (`manage.py otp_enroll` prints it)."""
+    from base64 import b32decode
+    from urllib.parse import parse_qs, urlsplit
+
+    from django_otp.oath import totp
+
+    secret = parse_qs(urlsplit(uri).query)["secret"][0]
+    return f"{totp(b32decode(secret + '=' * (-len(secret) % 8))):06d}"
+
+
+def authenticator(user):
+    """The user's confirmed authenticator, enrolled if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Test authenticator"
+    )
+
+
 def authenticator_code(user):
     """The code the user's authenticator app shows now (an authenticator is enrolled if they have none).
 
@@ -52,6 +72,6 @@ def authenticator_code(user):
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(user=user, name="Phone")
+    device = authenticator(user)
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"

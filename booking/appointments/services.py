@@ -5,13 +5,12 @@ in the same transaction (booking.emails.outbox); background work is enqueued thr
 booking.background, so nothing here imports a task.
 """
 
-import hashlib
 import re
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from booking.background import background_enqueue
@@ -19,7 +18,7 @@ from booking.emails.outbox import messages_for_move, messages_for_request, messa
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentEvent, AppointmentStatus
 from booking.schedule.availability import practitioners_free_at
 from clinic.models import ClinicDetails
-from clinic.ratelimit import email_key
+from clinic.ratelimit import advisory_xact_lock, email_key
 
 # No 0/O or 1/I: a reference is read aloud on the phone and typed from an email.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -78,9 +77,7 @@ def open_requests_check(*, email, limit, now):
     racing from one mailbox count one after the other, so the limit holds under any concurrency.
     """
     mailbox = email_key(email)
-    lock = int.from_bytes(hashlib.blake2b(mailbox.encode(), digest_size=4).digest(), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OPEN_REQUESTS_LOCK, lock])
+    advisory_xact_lock(lock_class=OPEN_REQUESTS_LOCK, key=mailbox)
     local, _, domain = mailbox.rpartition("@")
     waiting = Appointment.objects.filter(
         status=S.REQUESTED, starts_at__gt=now, email__iregex=rf"^{re.escape(local)}(\+[^@]*)?@{re.escape(domain)}$"

@@ -4,7 +4,6 @@ import logging
 import re
 import subprocess
 import sys
-from base64 import b32decode
 from datetime import timedelta
 from io import StringIO
 from urllib.parse import parse_qs, urlsplit
@@ -19,10 +18,9 @@ from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import authenticator_code
+from tests.factories import authenticator_code, code_from
 
 pytestmark = pytest.mark.django_db
 
@@ -191,12 +189,6 @@ def enrol(username="nurse", *args):
     out = StringIO()
     call_command("otp_enroll", username, *args, stdout=out)
     return next(line for line in out.getvalue().splitlines() if line.startswith("otpauth://"))
-
-
-def code_from(uri):
-    """The code an authenticator app shows now for this provisioning URI."""
-    secret = parse_qs(urlsplit(uri).query)["secret"][0]
-    return f"{totp(b32decode(secret + '=' * (-len(secret) % 8))):06d}"
 
 
 def test_two_factor_login_is_required_by_default_and_only_an_explicit_off_removes_it():

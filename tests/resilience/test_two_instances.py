@@ -11,15 +11,14 @@ import socket
 import subprocess
 import threading
 import uuid
-from base64 import b32decode
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import dj_database_url
 import psycopg2
 import pytest
-from django_otp.oath import totp
 
+from tests.factories import code_from
 from tests.resilience.running_site import (
     PYTHON,
     REPO,
@@ -37,12 +36,6 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 RACERS = 6  # three through each instance
 PASSWORD = "resilience-admin-password-7391"
 AUTHENTICATORS = {}  # user name -> provisioning URI
-
-
-def code_from(uri):
-    """The code an authenticator app shows now for this provisioning URI."""
-    secret = parse_qs(urlsplit(uri).query)["secret"][0]
-    return f"{totp(b32decode(secret + '=' * (-len(secret) % 8))):06d}"
 
 
 def redis_answers():
