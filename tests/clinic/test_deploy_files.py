@@ -26,6 +26,10 @@ from clinic.management.commands._pgtools import connection_env
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
+# gunicorn here serves the migrated test database: the mark makes pytest-django create it even
+# when only this file runs (otherwise the settings still name the real, perhaps empty, database).
+pytestmark = pytest.mark.django_db
+
 TOKEN_PATH = "/appointment/IkFCQy0xMjMi:1xWmIg:KeehCybvmssqV6468QVh_cmAVv26UdLqX7g_DxIa-HA/"
 
 
