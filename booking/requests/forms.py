@@ -160,9 +160,13 @@ class TimeChoiceForm(forms.Form):
             )
         return practitioner
 
+    def time_check_now(self):
+        """Whether ``clean()`` checks the time against the free times (DetailsForm may leave it to the booking)."""
+        return True
+
     def clean(self):
         cleaned = super().clean()
-        if "start" in cleaned and "practitioner" in cleaned:
+        if "start" in cleaned and "practitioner" in cleaned and self.time_check_now():
             start, practitioner = cleaned["start"], cleaned["practitioner"]
             free = practitioners_free_at(
                 treatment=self.treatment,
@@ -294,6 +298,13 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
 
     def clean_first_visit(self):
         return self.cleaned_data["first_visit"] == "yes"
+
+    def time_check_now(self):
+        # A form about to book leaves the time to appointment_request, which checks it inside the
+        # booking's transaction anyway (the database's exclusion constraint has the last word):
+        # checked here as well, every booking would cost the same queries twice. A form that is
+        # shown again for another reason checks it now, so the patient learns everything at once.
+        return bool(self._errors) or self.bot_reason() is not None
 
     def patient(self):
         """The patient's fields, as ``appointment_request`` takes them."""

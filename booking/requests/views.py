@@ -27,7 +27,6 @@ from booking.links import (
 from booking.models import Appointment, Practitioner, Treatment
 from booking.requests.forms import (
     ANY_PRACTITIONER,
-    TAKEN_MESSAGE,
     DetailsForm,
     TimeChoiceForm,
     start_format,
@@ -246,7 +245,8 @@ def details(request, treatment_slug):
             earlier = submitted_appointment(form.token_key)
             if earlier is not None:
                 return confirmation_redirect(earlier)
-            form.add_error("start", ValidationError(TAKEN_MESSAGE, code="taken"))
+            # Taken since the page was shown, or never on offer: the form says which.
+            form.add_error("start", form.not_free_error(data["start"], data["practitioner"]))
         else:
             return confirmation_redirect(appointment)
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from booking.appointments import services as appointment_services
 from booking.links import CONFIRMATION_SALT, confirmation_token
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment, WorkingHours
 from booking.requests import forms as booking_forms
@@ -355,9 +356,9 @@ def test_a_time_taken_meanwhile_answers_409_keeps_the_details_and_offers_the_nea
 
 
 def test_a_time_taken_in_the_last_instant_before_saving_answers_409(client, treatment, practitioner, slot, monkeypatch):
-    """The race the database settles: the form's own check passed, then another request won."""
+    """The race the database settles: the booking's own check found the time free, then another request won."""
     appointment_at(slot.start, treatment=treatment, practitioner=practitioner)
-    monkeypatch.setattr(booking_forms, "practitioners_free_at", lambda **kwargs: [practitioner.pk])
+    monkeypatch.setattr(appointment_services, "practitioners_free_at", lambda **kwargs: [practitioner.pk])
 
     response = client.post(details_url(treatment), form_data(slot.start))
     html = response.content.decode()
@@ -367,6 +368,28 @@ def test_a_time_taken_in_the_last_instant_before_saving_answers_409(client, trea
     assert Appointment.objects.count() == 1
     assert_typed_values_kept(html)
     assert radio_values(html)
+
+
+def test_a_taken_time_and_a_missing_name_are_both_reported_at_once(client, treatment, practitioner, slot):
+    appointment_at(slot.start, treatment=treatment, practitioner=practitioner)
+    response = client.post(details_url(treatment), form_data(slot.start, first_name=""))
+    html = response.content.decode()
+
+    assert response.status_code == 409
+    assert "just taken" in html
+    assert "Enter your first name." in html
+    assert_typed_values_kept(html, first_name=True)
+    assert Appointment.objects.count() == 1
+
+
+def test_a_time_that_was_never_on_offer_is_refused_with_its_own_message(client, treatment, practitioner, slot):
+    # Two days on, at 03:00 in the clinic's zone: inside the booking window, outside 08:00-20:00.
+    closed = timezone.localtime(slot.start + timedelta(days=2)).replace(hour=3, minute=0)
+    response = client.post(details_url(treatment), form_data(closed))
+
+    assert response.status_code == 400
+    assert "That time is not available. Please choose another time." in response.content.decode()
+    assert Appointment.objects.count() == 0
 
 
 def test_a_cancelled_appointment_does_not_hold_its_time(client, treatment, practitioner, slot):
