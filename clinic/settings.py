@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Home and FAQ as this worker keeps them, for visitors without a session (clinic/cache.py).
     "clinic.cache.cached_page_middleware",
+    # The free-times page as this worker kept it, for the same visitors (booking/requests/middleware.py).
+    "booking.requests.middleware.kept_times_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,6 +1,6 @@
 """The patient's booking path: treatments, the free times, the details form and the confirmation."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -32,6 +32,7 @@ from booking.requests.forms import (
     start_format,
     start_parse,
 )
+from booking.requests.middleware import kept_times_page_keep
 from booking.schedule.availability import availability_computed, booking_window, first_day_today, nearest_free_slots
 from clinic.cache import cached_page, clinic_details, page_response, response_is_shared, visitor_is_anonymous
 from clinic.client_ip import client_ip
@@ -121,7 +122,7 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
         status = 400
         practitioner_value = ANY_PRACTITIONER
 
-    slots = computed.free_slots(
+    slots, slots_until = computed.free_slots_until(
         treatment=treatment, first_day=first_day, last_day=last_day, practitioner=chosen, now=now, rules=rules
     )
     # A page that is everyone's is kept with the free times it shows (availability changes, and
@@ -156,8 +157,20 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
     }
     response = render(request, "booking/times.html", context, status=status)
     if shared and response_is_shared(request, response):
-        computed.keep(key, (response.content, response["Content-Type"]))
+        entry = (response.content, response["Content-Type"])
+        computed.keep(key, entry)
+        # Served again by kept_times_middleware, before sessions and URL resolution, until the list
+        # or the day changes (the period, the horizon's last day, the links).
+        horizon = timedelta(days=rules.booking_horizon_days)
+        until = min(slots_until, day_ends(now), day_ends(now + horizon) - horizon)
+        kept_times_page_keep(request, entry=entry, until=until)
     return response
+
+
+def day_ends(moment):
+    """The next local midnight after ``moment``."""
+    day = timezone.localtime(moment).date() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def time_choices(slots, *, chosen=None):

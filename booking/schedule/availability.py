@@ -161,13 +161,21 @@ class Computed:
         A kept list reaches CACHED_SECONDS past the horizon and is cut to the booking window of
         the moment it is served, so minimum notice and horizon hold to the second.
         """
+        return self.free_slots_until(
+            treatment=treatment, first_day=first_day, last_day=last_day, practitioner=practitioner, now=now, rules=rules
+        )[0]
+
+    def free_slots_until(self, *, treatment, first_day, last_day, practitioner=None, now=None, rules=None):
+        """``(free_slots, until)``: the list as ``free_slots`` gives it, and the first moment at which
+        the passing of time alone changes it (a shown time falls inside the minimum notice, a kept
+        one comes within the horizon, or the kept list reaches CACHED_SECONDS)."""
         now = now or timezone.now()
         rules = rules or clinic_details()
         key = ("slots", treatment.pk, treatment.duration, treatment.buffer, getattr(practitioner, "pk", None))
         key += (first_day, last_day, rules.min_notice_hours, rules.booking_horizon_days, rules.slot_step_minutes)
-        slots = self.remember(
-            key,
-            lambda: free_slots(
+        entry = self.entries.get(key)
+        if entry is None or clock.monotonic() - entry[0] > CACHED_SECONDS:
+            slots = free_slots(
                 treatment=treatment,
                 first_day=first_day,
                 last_day=last_day,
@@ -175,10 +183,19 @@ class Computed:
                 now=now,
                 rules=rules,
                 horizon_margin=timedelta(seconds=CACHED_SECONDS),
-            ),
-        )
+            )
+            self.keep(key, slots)
+            entry = self.entries[key]
+        kept_at, slots = entry
         not_before, not_after = booking_window(rules=rules, now=now)
-        return [slot for slot in slots if not_before <= slot.start <= not_after]
+        shown = [slot for slot in slots if not_before <= slot.start <= not_after]
+        changes = [now + timedelta(seconds=CACHED_SECONDS - (clock.monotonic() - kept_at))]
+        if shown:
+            changes.append(shown[0].start - (not_before - now))
+        coming = next((slot for slot in slots if slot.start > not_after), None)
+        if coming is not None:
+            changes.append(coming.start - (not_after - now))
+        return shown, min(changes)
 
 
 computed = Computed()

@@ -192,3 +192,16 @@ def test_a_kept_page_never_outlives_its_day(client, treatment, practitioner, mon
     monkeypatch.setattr(timezone, "now", lambda: tomorrow)
     html = client.get(url).content.decode()
     assert f"Free times from {date_format(today + timedelta(days=1), 'l j F')}" in html
+
+
+def test_a_kept_page_stops_offering_a_time_the_moment_it_falls_inside_the_minimum_notice(
+    client, treatment, practitioner, monkeypatch
+):
+    first = offered(client, treatment)[0]
+    assert offered(client, treatment)[0] == first  # the kept page
+    notice = timedelta(hours=clinic_details().min_notice_hours)
+    just_before = first - notice - timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: just_before)
+    assert offered(client, treatment)[0] == first
+    monkeypatch.setattr(timezone, "now", lambda: just_before + timedelta(seconds=2))
+    assert first not in offered(client, treatment)

@@ -110,3 +110,25 @@ def test_migrate_alone_on_a_fresh_database_serves_every_public_page(tmp_path):
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_a_visitors_second_view_of_the_free_times_costs_one_small_read_and_is_the_same_page(shipped_cache):
+    """Free times change with every booking, in any worker: the page seen again costs exactly the read
+    of the shared availability version, and nothing else (no session, no URL resolution, no rendering)."""
+    url = "/book/hair-loss/"
+    visitor = Client()
+    first = visitor.get(url)
+    assert first.status_code == 200
+    assert 'name="start"' in first.content.decode()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = visitor.get(url)
+
+    assert len(queries) == 1, [query["sql"] for query in queries]
+    assert "clinic_cache_default" in queries[0]["sql"]
+    assert again.content == first.content
+    assert {k: v for k, v in again.headers.items() if k != "X-Request-ID"} == {
+        k: v for k, v in first.headers.items() if k != "X-Request-ID"
+    }
+    assert not again.cookies
+    assert "Cookie" not in again.get("Vary", "")

@@ -22,6 +22,7 @@ from tests.factories import code_from
 from tests.resilience.running_site import (
     PYTHON,
     REPO,
+    TREATMENT,
     Gunicorn,
     booking_form,
     booking_post,
@@ -233,3 +234,33 @@ def test_uploads_go_to_the_storage_named_in_the_environment_and_local_disk_by_de
         CLINIC_MEDIA_STORAGE="django.core.files.storage.InMemoryStorage",
         CLINIC_MEDIA_STORAGE_OPTIONS='{"base_url": "/shared-media/"}',
     ) == ["InMemoryStorage", "/shared-media/"]
+
+
+def test_a_time_booked_through_one_instance_is_offered_by_neither_right_after(two_sites):
+    """Each worker keeps the free-times page it rendered; a booking anywhere retires every copy at once."""
+    first, second, slots, _, cache = two_sites
+    start = slots[4]
+    radio = f'value="{start}"'
+    times_path = f"/book/{TREATMENT}/"
+    # Enough views that every worker of both instances has rendered and kept the page.
+    for _ in range(6):
+        for site in (first, second):
+            status, _, html = site.request("GET", times_path)
+            assert status == 200
+            assert radio in html
+
+    patient = address(60)
+    status, _, _ = booking_post(
+        first,
+        start=start,
+        csrf=booking_form(first, start, headers=patient),
+        email=f"kept-{cache}@example.com",
+        headers=patient,
+    )
+    assert status == 303
+
+    for _ in range(6):
+        for site in (second, first):
+            status, _, html = site.request("GET", times_path)
+            assert status == 200
+            assert radio not in html
