@@ -336,6 +336,8 @@ def main():
         "CLINIC_FORM_MIN_SECONDS": "0",
         "BENCH_ADMIN_PASSWORD": password,
         "LOG_LEVEL": "WARNING",
+        # The issue's measure: 2 sync workers (deploy/gunicorn.conf.py would start 2 x cores + 1).
+        "WEB_CONCURRENCY": os.environ.get("BENCH_WORKERS", "2"),
     }
     sql(admin, f'CREATE DATABASE "{name}"')
     gunicorn = None
