@@ -20,6 +20,7 @@ from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 
 from booking.appointments.services import appointment_transition
+from booking.intake.models import Enquiry, HealthAnswer
 from booking.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -44,6 +45,7 @@ class Erasure:
     appointments: int
     waitlist_entries: int
     cancelled: int
+    enquiries: int = 0
 
 
 def staff_label(user):
@@ -58,6 +60,39 @@ def patient_appointments(email):
 
 def patient_waitlist_entries(email):
     return WaitlistEntry.objects.filter(email__iexact=email.strip())
+
+
+def patient_enquiries(email):
+    return Enquiry.objects.filter(email__iexact=email.strip())
+
+
+def answers_export(answers):
+    """The health answers as the patient gave them, each with the question as it was asked."""
+    return [
+        {
+            "question": answer.question_text,
+            "question_version": answer.question_version,
+            "answer": answer.answer,
+            "talk_first": answer.talk_first,
+            "answered_at": iso(answer.created_at),
+        }
+        for answer in answers
+    ]
+
+
+def enquiry_export(enquiry):
+    return {
+        "treatment": enquiry.treatment.name,
+        "first_name": enquiry.first_name,
+        "last_name": enquiry.last_name,
+        "email": enquiry.email,
+        "phone": enquiry.phone,
+        "message": enquiry.message,
+        "consent_at": iso(enquiry.consent_at),
+        "created_at": iso(enquiry.created_at),
+        "handled_at": iso(enquiry.handled_at),
+        "health_answers": answers_export(enquiry.health_answers.all()),
+    }
 
 
 def iso(moment):
@@ -107,6 +142,7 @@ def appointment_export(appointment):
             for event in appointment.events.all()
         ],
         "emails": emails_sent(appointment.messages.order_by("created_at", "pk")),
+        "health_answers": answers_export(appointment.health_answers.all()),
     }
 
 
@@ -145,7 +181,7 @@ def patient_export(*, email, by=None):
     appointments = list(
         patient_appointments(email)
         .select_related("treatment", "practitioner", "privacy_notice")
-        .prefetch_related("events__by")
+        .prefetch_related("events__by", "health_answers")
         .order_by("starts_at", "pk")
     )
     entries = list(
@@ -158,6 +194,13 @@ def patient_export(*, email, by=None):
         "email": email.strip(),
         "appointments": [appointment_export(appointment) for appointment in appointments],
         "waitlist_entries": [waitlist_entry_export(entry) for entry in entries],
+        "enquiries": [
+            enquiry_export(enquiry)
+            for enquiry in patient_enquiries(email)
+            .select_related("treatment")
+            .prefetch_related("health_answers")
+            .order_by("created_at", "pk")
+        ],
     }
     history_note(appointments, note=f"Personal data exported by {staff_label(by)}.", by=by)
     return data
@@ -179,6 +222,8 @@ def anonymise(appointments, entries):
     # No more offers to an address that no longer exists.
     entries.filter(open_entries).update(status=WaitlistStatus.WITHDRAWN)
     entries.update(first_name=ERASED_NAME, last_name=ERASED_NAME, email=placeholder, phone="")
+    # Health answers name no one, but are the person's health: nothing of them is kept.
+    HealthAnswer.objects.filter(appointment__in=appointments.values("pk")).delete()
     # Staff's free text: a reason or a note may say anything about the person. The erasure's own
     # cancellation reason (written just before, in the same transaction) says nothing about them.
     AppointmentEvent.objects.filter(appointment__in=appointments.values("pk")).exclude(
@@ -233,7 +278,14 @@ def patient_erase(*, email, by):
         entry_ids = list(entries.values_list("pk", flat=True))
         anonymise(Appointment.objects.filter(pk__in=ids), WaitlistEntry.objects.filter(pk__in=entry_ids))
         history_note(Appointment.objects.filter(pk__in=ids), note=f"Personal data erased by {staff_label(by)}.", by=by)
-    return Erasure(appointments=len(ids), waitlist_entries=len(entry_ids), cancelled=cancelled)
+        # An enquiry is nothing but the person's details and answers: it goes, answers and all.
+        _, deleted = patient_enquiries(email).delete()
+    return Erasure(
+        appointments=len(ids),
+        waitlist_entries=len(entry_ids),
+        cancelled=cancelled,
+        enquiries=deleted.get(Enquiry._meta.label, 0),
+    )
 
 
 def not_erased(queryset):
@@ -270,4 +322,6 @@ def patients_anonymise_inactive(*, older_than_days, now=None):
             note=f"Personal data anonymised: no visit for {older_than_days} days (retention period).",
             by=None,
         )
+        # Enquiries older than the period go with their answers (an enquiry is all personal).
+        Enquiry.objects.filter(created_at__lt=cutoff).delete()
     return len(patients)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from booking.intake import views as intake_views
 from booking.requests import views
 from booking.selfservice import views as selfservice_views
 from booking.waitlist import views as waitlist_views
@@ -11,6 +12,7 @@ urlpatterns = [
     path("book/", views.book, name="book"),
     path("book/<slug:treatment_slug>/", views.times, name="times"),
     path("book/<slug:treatment_slug>/details/", views.details, name="details"),
+    path("book/<slug:treatment_slug>/message-sent/", intake_views.enquiry_sent, name="enquiry_sent"),
     # A signed token holds ':' and never equals "details", so it cannot be mistaken for the step above.
     path("book/done/<str:token>/", views.confirmation, name="done"),
     # The patient's own page, from the signed link in every email.

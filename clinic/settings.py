@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "clinic",
     "faq",
     "booking",
+    # Health questions and answers: health data in tables and permissions of their own.
+    "booking.intake",
 ]
 
 MIDDLEWARE = [

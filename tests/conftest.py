@@ -64,6 +64,7 @@ SEED_MIGRATIONS = [
     ("booking.migrations.0004_starting_practitioner", "create_practitioner"),
     ("faq.migrations.0003_content_editors_group", "create_group"),
     ("booking.migrations.0007_staff_groups", "groups_create"),
+    ("booking.intake.migrations.0002_starting_questions", "forwards"),
 ]
 
 

@@ -75,3 +75,19 @@ def authenticator_code(user):
     device = authenticator(user)
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def answers_fine():
+    """The health questions' step answered with nothing to talk about first, for every active
+    question of every treatment (a form ignores the fields of other treatments' questions)."""
+    from booking.intake.models import HealthQuestion, QuestionKind
+
+    data = {"step": "questions"}
+    for question in HealthQuestion.objects.active():
+        if question.kind == QuestionKind.TEXT:
+            data[f"health-{question.pk}"] = ""
+        else:
+            data[f"health-{question.pk}"] = next(
+                answer for answer in question.answer_choices() if not question.talks_first(answer)
+            )
+    return data

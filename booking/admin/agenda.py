@@ -13,12 +13,14 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods
 
+from booking.intake.models import HealthAnswer
+from booking.intake.services import answers_readable_by
 from booking.models import ACTIVE_STATUSES, Appointment, Closure, Practitioner
 
 MIN_GAP = timedelta(minutes=15)  # shorter gaps are not worth showing reception
@@ -70,6 +72,11 @@ def agenda_build(*, first_day, days, practitioner=None):
     for appointment in (
         Appointment.objects.filter(practitioner__in=ids, starts_at__lt=window_end, ends_at__gt=window_start)
         .select_related("treatment")
+        # Whether health answers exist, and whether any is words to read: never the answers themselves.
+        .annotate(
+            answers_given=Exists(HealthAnswer.objects.filter(appointment=OuterRef("pk"))),
+            answers_to_review=Exists(HealthAnswer.objects.to_review().filter(appointment=OuterRef("pk"))),
+        )
         .order_by("starts_at")
     ):
         appointments[appointment.practitioner_id, timezone.localtime(appointment.starts_at, tz).date()].append(
@@ -232,6 +239,7 @@ def agenda_view(request, model_admin):
         "agenda_url": page_url(first_day),
         "print_url": page_url(first_day, print=1),
         "printable": request.GET.get("print") == "1",
+        "can_read_answers": answers_readable_by(request.user),
     }
     return TemplateResponse(request, "admin/booking/agenda.html", context, status=400 if form.errors else 200)
 

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
 from booking.admin.appointment_actions import StatusActionsMixin
+from booking.admin.health import answers_table
 from booking.admin.patient_data import PatientDataMixin
 from booking.admin.phone_booking import (
     PHONE_BOOKING_FIELDS,
@@ -338,6 +339,7 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
+            context["health_answers"] = answers_table(request, obj.health_answers.all())
             context["status_actions"] = [
                 {"action": action, "url": self.status_url(obj, action)}
                 for action in self.status_actions_for(request, obj)

@@ -71,6 +71,9 @@ class PatientDataMixin:
             )
             if erasure.cancelled:
                 done += f"; {erasure.cancelled} future visit{pluralize(erasure.cancelled)} cancelled"
+            if erasure.enquiries:
+                enquiries = f"{erasure.enquiries} enquir{pluralize(erasure.enquiries, 'y,ies')}"
+                done += f"; {enquiries} deleted with their answers"
             self.message_user(request, f"{done}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:booking_appointment_patient_data"))
         context.update({"email": email, "appointments": appointments, "entries": entries, "now": timezone.now()})

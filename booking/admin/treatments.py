@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import modelformset_factory
 
+from booking.admin.health import HealthQuestionInline
 from booking.models import (
     Closure,
     Practitioner,
@@ -24,6 +25,7 @@ class TreatmentAdmin(ContentAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "summary"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["questions"]
+    inlines = [HealthQuestionInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary", "description", "position", "active"]}),
         ("Time", {"fields": ["duration_minutes", "buffer_minutes"]}),

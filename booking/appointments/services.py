@@ -111,6 +111,7 @@ def appointment_request(
     submission_key=None,
     rules=None,
     open_requests_limit=None,
+    record=None,
 ):
     """Create a requested appointment at ``start`` or raise SlotTaken (or TooManyOpenRequests).
 
@@ -122,6 +123,8 @@ def appointment_request(
     ``patient`` holds first_name, last_name, email, phone (E.164), message, first_visit.
     The same ``submission_key`` twice returns the first appointment instead of a second one.
     The database's exclusion constraint is the final word on clashes, however many requests race.
+    ``record``: called with the new appointment inside its transaction (the health answers), so
+    that what it writes is kept with the appointment or not at all.
     """
     if submission_key is not None:
         existing = Appointment.objects.filter(submission_key=submission_key).first()
@@ -135,6 +138,7 @@ def appointment_request(
         "privacy_notice": privacy_notice,
         "submission_key": submission_key,
         "rules": rules,
+        "record": record,
     }
     if open_requests_limit is None:
         return appointment_create(**details)
@@ -143,7 +147,7 @@ def appointment_request(
         return appointment_create(**details)
 
 
-def appointment_create(*, treatment, start, patient, practitioner, privacy_notice, submission_key, rules):
+def appointment_create(*, treatment, start, patient, practitioner, privacy_notice, submission_key, rules, record=None):
     now = timezone.now()
     candidates = practitioners_free_at(
         treatment=treatment, start=start, practitioner=practitioner, now=now, rules=rules
@@ -168,6 +172,8 @@ def appointment_create(*, treatment, start, patient, practitioner, privacy_notic
                         appointment=appointment, to_status=S.REQUESTED, note="Requested online."
                     )
                     messages_for_request(appointment=appointment)
+                    if record is not None:
+                        record(appointment=appointment)
                 return appointment
             except OperationalError as error:
                 if is_deadlock(error):

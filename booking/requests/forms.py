@@ -81,6 +81,20 @@ def name_clean(value):
     return name
 
 
+def phone_clean(value):
+    """The number in E.164, or a ValidationError a patient understands."""
+    invalid = ValidationError(
+        "Enter a phone number we can call, like 020 7946 0000 or +44 20 7946 0000.", code="invalid_phone"
+    )
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise invalid from None
+    if not phonenumbers.is_valid_number(number):
+        raise invalid
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def start_format(start):
     return start.astimezone(UTC).strftime(START_FORMAT)
 
@@ -257,8 +271,9 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         error_messages={"required": "Tick the box to agree to the privacy notice, so that we can book your visit."},
     )
 
-    def __init__(self, *args, privacy_notice=None, **kwargs):
+    def __init__(self, *args, privacy_notice=None, check_time=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.check_time = check_time
         version = f" (version {privacy_notice.version})" if privacy_notice else ""
         self.fields["consent"].label = format_html(
             'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" rel="noopener">'
@@ -284,17 +299,7 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         return name_clean(self.cleaned_data["last_name"])
 
     def clean_phone(self):
-        value = self.cleaned_data["phone"]
-        invalid = ValidationError(
-            "Enter a phone number we can call, like 020 7946 0000 or +44 20 7946 0000.", code="invalid_phone"
-        )
-        try:
-            number = phonenumbers.parse(value, PHONE_REGION)
-        except phonenumbers.NumberParseException:
-            raise invalid from None
-        if not phonenumbers.is_valid_number(number):
-            raise invalid
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phone_clean(self.cleaned_data["phone"])
 
     def clean_first_visit(self):
         return self.cleaned_data["first_visit"] == "yes"
@@ -303,8 +308,9 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         # A form about to book leaves the time to appointment_request, which checks it inside the
         # booking's transaction anyway (the database's exclusion constraint has the last word):
         # checked here as well, every booking would cost the same queries twice. A form that is
-        # shown again for another reason checks it now, so the patient learns everything at once.
-        return bool(self._errors) or self.bot_reason() is not None
+        # shown again for another reason, or that leads on to the health questions (``check_time``),
+        # checks it now, so the patient learns everything at once.
+        return self.check_time or bool(self._errors) or self.bot_reason() is not None
 
     def patient(self):
         """The patient's fields, as ``appointment_request`` takes them."""

@@ -1,6 +1,7 @@
 """The patient's booking path: treatments, the free times, the details form and the confirmation."""
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -19,6 +20,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking.appointments.services import SlotTaken, TooManyOpenRequests, appointment_request
+from booking.intake.services import answers_save, questions_for
+from booking.intake.views import ENQUIRY, QUESTIONS, carried_answers, health_step, step_sent
 from booking.links import (
     appointment_from_confirmation_token,
     confirmation_token,
@@ -40,9 +43,6 @@ from clinic.models import PrivacyNotice
 from clinic.ratelimit import address_key, email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
 PERIOD_DAYS = 7  # free times shown per page: a week
-
-
-PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -198,14 +198,17 @@ def time_choices(slots, *, chosen=None):
     return days
 
 
-@sensitive_post_parameters(*PATIENT_FIELDS)
+# Every posted value is hidden from error reports: the details, and the health answers with them.
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @ratelimit_posts("booking")
 def details(request, treatment_slug):
-    """Step 3: the patient's details for the chosen time; a valid POST requests the appointment."""
+    """Step 3: the patient's details for the chosen time; a valid POST requests the appointment,
+    after the health questions when the treatment has any (booking.intake.views)."""
     treatment = get_object_or_404(Treatment.objects.active(), slug=treatment_slug)
     rules = clinic_details(request)
     notice = PrivacyNotice.objects.current()
+    questions = questions_for(treatment)
 
     if request.method == "GET":
         choice = TimeChoiceForm(request.GET, treatment=treatment, rules=rules)
@@ -224,14 +227,34 @@ def details(request, treatment_slug):
             "practitioner": str(practitioner.pk) if practitioner else ANY_PRACTITIONER,
         }
         form = DetailsForm(initial=initial, treatment=treatment, rules=rules, privacy_notice=notice)
-        return details_page(request, treatment=treatment, form=form, start=start, practitioner=practitioner)
+        return details_page(
+            request, treatment=treatment, form=form, start=start, practitioner=practitioner, questions=questions
+        )
 
-    form = DetailsForm(request.POST, treatment=treatment, rules=rules, privacy_notice=notice)
+    # Sent on from the details page to the questions, the time is checked now; sent from the
+    # questions, the booking checks it (an enquiry holds no time at all).
+    check_time = bool(questions) and step_sent(request) not in (QUESTIONS, ENQUIRY)
+    form = DetailsForm(request.POST, treatment=treatment, rules=rules, privacy_notice=notice, check_time=check_time)
     # A double click or a resubmitted page: the first request already made the appointment. The key
     # comes only from the form's signed token, which the site made for this one browser's form.
     earlier = submitted_appointment(form.token_key)
     if earlier is not None:
         return confirmation_redirect(earlier)
+    answers = []
+    if form.is_valid() and questions:
+        if "edit" in request.POST:  # back from the questions: the details as typed, answers carried
+            return details_page(
+                request,
+                treatment=treatment,
+                form=form,
+                start=form.cleaned_data["start"],
+                practitioner=form.cleaned_data["practitioner"],
+                questions=questions,
+            )
+        step = health_step(request, treatment=treatment, details=form, questions=questions, notice=notice)
+        if step.response is not None:
+            return step.response
+        answers = step.answers
     if form.is_valid():
         data = form.cleaned_data
         # Counted only for a form that would book: each booking emails this address and holds a
@@ -250,6 +273,8 @@ def details(request, treatment_slug):
                 privacy_notice=notice,
                 submission_key=form.token_key,
                 open_requests_limit=settings.CLINIC_OPEN_REQUESTS_PER_EMAIL,
+                # The answers are stored in the appointment's own transaction, or not at all.
+                record=partial(answers_save, answers=answers) if answers else None,
             )
         except TooManyOpenRequests as error:
             form.add_error("email", ValidationError(open_requests_message(error.limit), code="open_requests"))
@@ -271,6 +296,7 @@ def details(request, treatment_slug):
         start=None if form.needs_time else data.get("start"),
         practitioner=data.get("practitioner"),
         status=409 if form.time_is_taken or form.has_error("email", "open_requests") else 400,
+        questions=questions,
     )
 
 
@@ -282,7 +308,7 @@ def open_requests_message(limit):
     )
 
 
-def details_page(request, *, treatment, form, start, practitioner, status=200):
+def details_page(request, *, treatment, form, start, practitioner, questions=(), status=200):
     nearest = []
     if form.needs_time:
         around = bookable_around(form.data.get("start"), rules=form.rules)
@@ -302,6 +328,9 @@ def details_page(request, *, treatment, form, start, practitioner, status=200):
         "nearest": nearest,
         "change_time_url": f"{times_url}?{urlencode(query)}",
         "errors": form.error_summary(),
+        "has_questions": bool(questions),
+        # Answers given before the patient came back to this page travel on with the form.
+        "carried_answers": carried_answers(request) if request.method == "POST" else [],
     }
     return render(request, "booking/details.html", context, status=status)
 

@@ -15,6 +15,7 @@ from booking.requests import views as booking_views
 from booking.requests.botcheck import TRY_AGAIN_MESSAGE, form_token, form_token_read
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
+from tests.factories import answers_fine
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,7 @@ def booking_data(slot, *, seconds_ago=5, **changes):
         "started": form_token(at=time.time() - seconds_ago),
         "website": "",
         **TYPED,
+        **answers_fine(),
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}

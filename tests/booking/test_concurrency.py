@@ -15,6 +15,7 @@ from booking.models import Appointment, Treatment
 from booking.requests.botcheck import form_token
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
+from tests.factories import answers_fine
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,6 +68,7 @@ def booking_post(live_server, server, path, session, *, start, first_name, last_
             "phone": "020 7946 0000",
             "first_visit": "yes",
             "consent": "on",
+            **answers_fine(),
         }
     )
     headers = {

@@ -36,6 +36,10 @@ RECEPTION = {
     "booking.view_workinghours",
     "booking.view_closure",
     "booking.view_treatment",
+    # Enquiries after the health questions, and the questions: never the answers.
+    "intake.view_enquiry",
+    "intake.change_enquiry",
+    "intake.view_healthquestion",
 }
 PRACTITIONERS = {
     "booking.view_appointment",
@@ -44,6 +48,9 @@ PRACTITIONERS = {
     "booking.view_workinghours",
     "booking.view_practitioner",
     "booking.view_treatment",
+    "intake.read_health_answers",
+    "intake.view_enquiry",
+    "intake.change_enquiry",
 }
 CONTENT_EDITORS = {
     *(f"faq.{action}_{model}" for model in ("category", "question") for action in ("add", "change", "delete", "view")),
@@ -64,6 +71,10 @@ CLINIC_MANAGERS = {
         for model in ("workinghours", "closure")
         for action in ("add", "change", "delete", "view")
     ),
+    *(f"intake.{action}_healthquestion" for action in ("add", "change", "delete", "view")),
+    "intake.read_health_answers",
+    "intake.view_enquiry",
+    "intake.change_enquiry",
 }
 
 
@@ -191,6 +202,9 @@ def treatment_form(treatment, **changes):
         "before_visit": treatment.before_visit,
         "aftercare": treatment.aftercare,
         "image_alt": treatment.image_alt,
+        # The health questions' inline (clinic managers): its management form, no question changed.
+        "health_questions-TOTAL_FORMS": "0",
+        "health_questions-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value != ""}

@@ -23,6 +23,7 @@ from booking.models import Appointment, AppointmentStatus, Message, Treatment, W
 from booking.requests.botcheck import form_token
 from booking.waitlist.services import waitlist_claim
 from tests.booking.test_waitlist import offered
+from tests.factories import answers_fine
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,12 @@ def test_knowing_the_exact_key_of_someone_elses_online_booking_finds_nothing(cli
     victim_form = form_token(at=time.time() - 5)
     client.post(
         details_url(treatment),
-        {"start": free_start[0].start.strftime("%Y-%m-%dT%H:%M:%SZ"), "started": victim_form, **TYPED},
+        {
+            "start": free_start[0].start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "started": victim_form,
+            **TYPED,
+            **answers_fine(),
+        },
     )
     victim = Appointment.objects.get()
     assert victim.submission_key is not None

@@ -18,7 +18,7 @@ from booking.requests.botcheck import form_token, form_token_read
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import PrivacyNotice
-from tests.factories import appointment_at
+from tests.factories import answers_fine, appointment_at
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,7 @@ def form_data(start, **changes):
         "practitioner": "any",
         "started": form_token(),
         **TYPED,
+        **answers_fine(),
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}

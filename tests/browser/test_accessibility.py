@@ -9,6 +9,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from tests.browser.test_booking import answer_all_with_the_keyboard
 from tests.public_pages import get_pages, post_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,7 +133,7 @@ def test_a_patient_books_with_the_keyboard_alone_and_always_sees_where_the_focus
     expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
     expect(page.locator("#time-choice")).to_contain_text(f"at {chosen}")
     assert_no_trap(page)
-    tab_to(page, page.get_by_role("button", name="Request this appointment"))
+    tab_to(page, page.get_by_role("button", name="Continue to the health questions"))
     page.keyboard.press("Enter")
     summary = page.locator("#error-summary, .error-summary").first
     expect(summary).to_be_visible()
@@ -154,6 +155,18 @@ def test_a_patient_books_with_the_keyboard_alone_and_always_sees_where_the_focus
     consent = page.get_by_role("checkbox", name=re.compile("I agree"))
     tab_to(page, consent)
     page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Continue to the health questions"))
+    page.keyboard.press("Enter")
+
+    # The health questions: sent unanswered, the focus goes to the summary; then each group by keyboard.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Health questions")
+    assert_no_trap(page)
+    tab_to(page, page.get_by_role("button", name="Request this appointment"))
+    page.keyboard.press("Enter")
+    summary = page.locator(".error-summary").first
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Answer the question")
+    answer_all_with_the_keyboard(page, no_to_all=True)
     tab_to(page, page.get_by_role("button", name="Request this appointment"))
     page.keyboard.press("Enter")
 

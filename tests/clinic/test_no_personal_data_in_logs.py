@@ -18,12 +18,14 @@ from django.urls import resolve, reverse
 from django.views.debug import SafeExceptionReporterFilter
 from django_tasks_db.models import DBTaskResult
 
+from booking.intake.models import HealthAnswer, HealthQuestion, QuestionKind
 from booking.models import Appointment, Message, Treatment
 from booking.requests import views as booking_views
 from booking.requests.botcheck import form_token
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.logging import JsonFormatter
+from tests.factories import answers_fine
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,9 @@ CANARY = {
     "message": "CanaryMsg7Q",
 }
 # Every way the values may show up: as typed, stored (E.164), and the bare digits.
-CANARY_STRINGS = [*CANARY.values(), "+442079460777", "2079460777", "7946 0777", "canary7q"]
+# A health answer in words, as a patient might write it: health data, in no log, report or email.
+HEALTH_CANARY = "CanaryHealth7Q warfarin"
+CANARY_STRINGS = [*CANARY.values(), "+442079460777", "2079460777", "7946 0777", "canary7q", "CanaryHealth7Q"]
 ADMIN_ADDRESS = "errors@clinic.example"
 MASK = "********************"
 
@@ -57,6 +61,10 @@ def free_starts(treatment, count):
     return [slot.start for slot in slots[:count]]
 
 
+def health_text_field(treatment):
+    return f"health-{HealthQuestion.objects.asked_for(treatment).get(kind=QuestionKind.TEXT).pk}"
+
+
 def booking_post(treatment, start):
     data = {
         "start": start_format(start),
@@ -65,6 +73,8 @@ def booking_post(treatment, start):
         **CANARY,
         "first_visit": "yes",
         "consent": "on",
+        **answers_fine(),
+        health_text_field(treatment): HEALTH_CANARY,
     }
     url = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
     return url, data
@@ -128,7 +138,7 @@ def test_a_failing_booking_leaves_no_patient_data_in_logs_error_emails_or_task_r
     assert len(error_emails) == 1, "the admins are told about the error"
     report = email_text(error_emails[0])
     assert "Boom" in report
-    for field in CANARY:
+    for field in [*CANARY, health_text_field(treatment)]:
         assert f"{field} = '{MASK}'" in report, "the POST section shows the patient's fields masked"
     assert leaks(report) == []
 
@@ -139,10 +149,13 @@ def test_a_failing_booking_leaves_no_patient_data_in_logs_error_emails_or_task_r
     response = client.post(url, data)
     assert response.status_code == 303
     assert Appointment.objects.get().email == CANARY["email"]
+    assert HealthAnswer.objects.filter(appointment__isnull=False, answer=HEALTH_CANARY).count() == 1
     assert DBTaskResult.objects.exists()
     worker()
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == DBTaskResult.objects.count()
     assert any(CANARY["email"] in message.to for message in mail.outbox), "the patient got their email"
+    # The emails and their calendar files name the patient, never their health answers.
+    assert not [message for message in mail.outbox if "canaryhealth7q" in email_text(message).lower()]
 
     task_records = serializers.serialize("json", DBTaskResult.objects.all())
     assert leaks(task_records) == []

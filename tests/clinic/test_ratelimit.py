@@ -35,6 +35,7 @@ from booking.schedule.availability import first_day_today, free_slots
 from clinic import settings as settings_module
 from clinic.models import PrivacyNotice
 from clinic.ratelimit import address_key, email_key, ratelimit_hit
+from tests.factories import answers_fine
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 # A day-long window: a test never straddles the window's end (which would restart the count).
@@ -135,7 +136,7 @@ def details_url(treatment):
 
 
 def booking(start, **changes):
-    data = {"start": start_format(start), "practitioner": "any", "started": form_token(), **TYPED}
+    data = {"start": start_format(start), "practitioner": "any", "started": form_token(), **TYPED, **answers_fine()}
     data.update(changes)
     return data
 

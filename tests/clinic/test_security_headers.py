@@ -130,6 +130,7 @@ def sample_urls(site):
         "booking:manage_move": reverse("booking:manage_move", kwargs=manage),
         "booking:manage_calendar": reverse("booking:manage_calendar", kwargs=manage),
         "booking:waitlist_join": reverse("booking:waitlist_join", kwargs=treatment),
+        "booking:enquiry_sent": reverse("booking:enquiry_sent", kwargs=treatment),
         "booking:waitlist_claim": reverse(
             "booking:waitlist_claim", kwargs={"token": waitlist_claim_token(entry=site.entry)}
         ),

@@ -1,6 +1,7 @@
 """The real site under gunicorn, started as production starts it, for the resilience tests."""
 
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -15,6 +16,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psycopg2
 from django.core import signing
 
 from booking.requests.botcheck import STARTED_SALT
@@ -28,6 +30,8 @@ SECRET_KEY = "resilience-test-only-" + "k" * 40
 # times far enough apart that booking one never takes another.
 SEED = """
 import json
+
+import psycopg2
 from datetime import time, timedelta
 from booking.schedule.availability import first_day_today, free_slots
 from booking.requests.forms import start_format
@@ -93,6 +97,7 @@ class Gunicorn:
     def __init__(self, env, log_path, workers=2):
         self.port = free_port()
         self.log_path = log_path
+        self.database_url = env["DATABASE_URL"]
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
         with open(log_path, "w") as out:
             self.process = subprocess.Popen(
@@ -119,6 +124,18 @@ class Gunicorn:
                     return
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer /healthz within {seconds} s:\n{self.log_tail()}")
+
+    @functools.cached_property
+    def questions(self):
+        """(id, kind, answer that needs no talk first) of the site's active health questions, from its database."""
+        with contextlib.closing(psycopg2.connect(self.database_url)) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT id, kind FROM intake_healthquestion WHERE active")
+            return cursor.fetchall()
+
+    def answers_fine(self):
+        """The health questions' step answered with nothing to talk about first (tests.factories.answers_fine)."""
+        answers = {f"health-{pk}": "" if kind == "text" else "No" for pk, kind in self.questions}
+        return {"step": "questions", **answers}
 
     def log_tail(self, lines=40):
         return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
@@ -191,6 +208,7 @@ def booking_post(site, *, start, csrf, email, headers=None, timeout=10):
             "phone": "020 7946 0000",
             "first_visit": "yes",
             "consent": "on",
+            **site.answers_fine(),
         }
     )
     return site.request(

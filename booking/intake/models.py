@@ -1,0 +1,172 @@
+"""Health questions per treatment, the answers patients give, and the enquiries of patients whose
+answers mean the practitioner must talk to them before a visit is booked.
+
+Answers are health data: they live in their own table, readable only with the
+``intake.read_health_answers`` permission, and each keeps the text and version of the question
+as the patient was asked it.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class QuestionKind(models.TextChoices):
+    YES_NO = "yes_no", "Yes or no"
+    CHOICE = "choice", "One of several answers"
+    TEXT = "text", "Short text"
+
+
+YES, NO = "Yes", "No"
+
+
+def lines(text):
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class HealthQuestionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def asked_for(self, treatment):
+        return self.active().filter(treatment=treatment).order_by("position", "pk")
+
+
+class HealthQuestion(models.Model):
+    treatment = models.ForeignKey("booking.Treatment", on_delete=models.CASCADE, related_name="health_questions")
+    position = models.PositiveIntegerField(default=0, help_text="Lower numbers are asked first.")
+    text = models.CharField("question", max_length=300, help_text="As the patient reads it.")
+    help_text = models.CharField(
+        "help", max_length=500, blank=True, help_text="Shown under the question: what it means, what to do."
+    )
+    kind = models.CharField(max_length=10, choices=QuestionKind.choices, default=QuestionKind.YES_NO)
+    choices = models.TextField(blank=True, help_text="For “one of several answers”: one answer per line.")
+    talk_first_answers = models.TextField(
+        "answers that mean “talk to us first”",
+        blank=True,
+        help_text="One per line, written as the answers are (Yes or No for a yes-or-no question). "
+        "Such an answer books nothing: the patient is asked to contact the clinic.",
+    )
+    active = models.BooleanField(default=True, help_text="Only active questions are asked.")
+    # Grows whenever what the patient reads or what counts as "talk to us first" changes.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HealthQuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["treatment", "position", "pk"]
+        verbose_name = "health question"
+        verbose_name_plural = "health questions"
+
+    def __str__(self):
+        return self.text
+
+    def answer_choices(self):
+        """The answers a patient may pick, in order; none for a text question."""
+        if self.kind == QuestionKind.YES_NO:
+            return [YES, NO]
+        if self.kind == QuestionKind.CHOICE:
+            return lines(self.choices)
+        return []
+
+    def talks_first(self, answer):
+        return answer in lines(self.talk_first_answers)
+
+    def clean(self):
+        talk_first = lines(self.talk_first_answers)
+        if self.kind == QuestionKind.CHOICE and len(lines(self.choices)) < 2:
+            raise ValidationError({"choices": "Give at least two answers, one per line."}, code="few_choices")
+        if self.kind == QuestionKind.TEXT and talk_first:
+            raise ValidationError(
+                {"talk_first_answers": "A short-text answer is read by the practitioner; leave this empty."},
+                code="text_talk_first",
+            )
+        unknown = [answer for answer in talk_first if answer not in self.answer_choices()]
+        if self.kind != QuestionKind.TEXT and unknown:
+            raise ValidationError(
+                {"talk_first_answers": f"Not one of the answers: {', '.join(unknown)}. Write them as above."},
+                code="unknown_answer",
+            )
+
+    def content(self):
+        return (self.text, self.help_text, self.kind, self.choices, self.talk_first_answers)
+
+
+class Enquiry(models.Model):
+    """A patient who could not book because an answer means "talk to us first", and left a message."""
+
+    treatment = models.ForeignKey("booking.Treatment", on_delete=models.PROTECT, related_name="enquiries")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +442079460000.")
+    message = models.TextField(blank=True, max_length=2000)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    privacy_notice = models.ForeignKey(
+        "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The form's one-time key: the same form sent twice leaves one enquiry.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    staff_notes = models.TextField(blank=True, help_text="For staff only; the patient never sees it.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "enquiry after the health questions"
+        verbose_name_plural = "enquiries after the health questions"
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} – {self.treatment}"
+
+    @property
+    def patient_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+
+class HealthAnswerQuerySet(models.QuerySet):
+    def to_review(self):
+        """Answers the practitioner should read before the visit: what the patient wrote in words."""
+        return self.filter(question_kind=QuestionKind.TEXT).exclude(answer="")
+
+
+class HealthAnswer(models.Model):
+    """One answer, tied to the appointment or the enquiry it came with, and to the question as asked."""
+
+    appointment = models.ForeignKey(
+        "booking.Appointment", on_delete=models.CASCADE, null=True, blank=True, related_name="health_answers"
+    )
+    enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, null=True, blank=True, related_name="health_answers")
+    question = models.ForeignKey(HealthQuestion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    question_version = models.PositiveIntegerField()
+    question_text = models.CharField(max_length=300)
+    question_kind = models.CharField(max_length=10, choices=QuestionKind.choices)
+    position = models.PositiveIntegerField(default=0)
+    answer = models.TextField(blank=True, max_length=500)
+    talk_first = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HealthAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "health answer"
+        verbose_name_plural = "health answers"
+        # Nobody adds, changes or deletes an answer in the admin; reading them is a permission of its own.
+        default_permissions = ()
+        permissions = [("read_health_answers", "Can read patients' answers to health questions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(appointment__isnull=False, enquiry__isnull=True)
+                | models.Q(appointment__isnull=True, enquiry__isnull=False),
+                name="intake_healthanswer_one_owner",
+                violation_error_message="An answer belongs to one appointment or one enquiry.",
+            )
+        ]
+
+    def __str__(self):
+        return self.question_text
