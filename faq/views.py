@@ -16,10 +16,10 @@ def faq_index(request):
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     if query:
-        questions = list(Question.objects.search(query))
+        questions = list(Question.objects.search(query).with_treatments())
         groups = []
     else:
-        questions = list(Question.objects.for_page())
+        questions = list(Question.objects.for_page().with_treatments())
         groups = [(category, list(items)) for category, items in groupby(questions, key=lambda q: q.category)]
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(
@@ -40,5 +40,5 @@ def faq_index(request):
 @require_safe
 def faq_preview(request, pk):
     """Shows one question as patients will see it, published or not."""
-    question = get_object_or_404(Question.objects.select_related("category"), pk=pk)
+    question = get_object_or_404(Question.objects.select_related("category").with_treatments(), pk=pk)
     return render(request, "faq/preview.html", {"question": question})

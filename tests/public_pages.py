@@ -1,12 +1,15 @@
 """Every public page and state, as addresses the accessibility, HTML and metadata checks all visit."""
 
+import io
 from datetime import timedelta
 
+from django.core.files.base import ContentFile
 from django.urls import reverse
+from PIL import Image
 
 from booking.appointments.services import appointment_request
 from booking.links import confirmation_token, manage_token
-from booking.models import Treatment
+from booking.models import Practitioner, Treatment
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import PrivacyNotice
@@ -41,6 +44,17 @@ def sample_appointment(treatment):
     )
 
 
+def practitioner_photo_add(treatment):
+    """Gives the treatment's first practitioner a bio and a portrait photo, as staff would, so the checks see them."""
+    practitioner = Practitioner.objects.giving(treatment).first()
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 800), (200, 180, 160)).save(buffer, format="PNG")
+    practitioner.image.save("practitioner.png", ContentFile(buffer.getvalue()), save=False)
+    practitioner.image_alt = f"{practitioner.name} in the treatment room"
+    practitioner.bio = "Ten years of mesotherapy.\n\nTrained in Milan."
+    practitioner.save()
+
+
 def indexable_pages():
     """The pages search engines should find: name -> path."""
     treatment = Treatment.objects.get(slug=TREATMENT)
@@ -56,9 +70,11 @@ def indexable_pages():
 
 
 def get_pages():
-    """Every public page a GET reaches, in its empty state: name -> path. Books one appointment."""
+    """Every public page a GET reaches, in its empty state: name -> path. Books one appointment and
+    gives its practitioner a photo."""
     treatment = Treatment.objects.get(slug=TREATMENT)
     appointment = sample_appointment(treatment)
+    practitioner_photo_add(treatment)
     token = manage_token(appointment=appointment)
     return {
         **indexable_pages(),

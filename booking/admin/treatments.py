@@ -115,7 +115,8 @@ class WorkingHoursInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(ContentAdminMixin, admin.ModelAdmin):
+    # Treatment pages show each active practitioner's name, bio and photo.
     list_display = ["name", "position", "active"]
     list_editable = ["position", "active"]
     list_filter = ["active", "treatments"]

@@ -220,6 +220,13 @@ def test_confirmation_sends_a_calendar_invitation(confirmed):
     assert event.decoded("dtstart") == confirmed.starts_at.astimezone(UTC)
 
 
+def test_confirmation_gives_the_patient_what_to_do_before_the_visit(confirmed):
+    email = send_due()[K.CONFIRMED]
+
+    assert f"Before your visit:\n{BEFORE_VISIT}" in email.body
+    assert f"<h2>Before your visit</h2><p>{BEFORE_VISIT}</p>" in html_of(email)
+
+
 def test_confirmation_schedules_the_reminder_the_clinics_hours_before_the_visit(monkeypatch, confirmed):
     reminder = Message.objects.get(appointment=confirmed, kind=K.REMINDER)
     assert reminder.send_after == confirmed.starts_at - timedelta(hours=24)

@@ -1,14 +1,17 @@
 """The patient's booking path: choose a treatment, a free time, give details, see the reference."""
 
+import io
 import re
 import uuid
 from datetime import time, timedelta
 
 import pytest
 from django.core import signing
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from booking.appointments import services as appointment_services
 from booking.links import CONFIRMATION_SALT, confirmation_token
@@ -126,6 +129,65 @@ def test_inactive_treatment_cannot_be_booked(client, treatment, slot):
     response = client.post(details_url(treatment), form_data(slot.start))
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+def practitioners_on_page(client, treatment):
+    """The treatment page's "Who gives this treatment" section, or None when it has none."""
+    response = client.get(reverse("booking:treatment", kwargs={"slug": treatment.slug}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    match = re.search(r'<section aria-labelledby="practitioners-heading">(.*?)</section>', html, re.S)
+    return match[1] if match else None
+
+
+def png_file(name, width, height):
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 180, 160)).save(buffer, format="PNG")
+    return ContentFile(buffer.getvalue(), name=name)
+
+
+def test_treatment_page_shows_who_gives_it_with_name_bio_and_photo(client, treatment):
+    Practitioner.objects.update(active=False)
+    ada = Practitioner.objects.create(
+        name="Dr Ada Test",
+        bio="Ten years of mesotherapy.\n\nTrained in Milan.",
+        image=png_file("ada.png", 300, 400),
+        image_alt="Dr Ada Test in the treatment room",
+        position=1,
+    )
+    ben = Practitioner.objects.create(name="Nurse Ben Test", bio="Our nurse practitioner.", position=0)
+    ada.treatments.add(treatment)
+    ben.treatments.add(treatment)
+
+    section = practitioners_on_page(client, treatment)
+
+    assert '<h2 id="practitioners-heading">Who gives this treatment</h2>' in section
+    names = re.findall(r"<h3[^>]*>(.*?)</h3>", section)
+    assert names == ["Nurse Ben Test", "Dr Ada Test"]  # in staff order
+    assert "<p>Ten years of mesotherapy.</p>" in section and "<p>Trained in Milan.</p>" in section
+    assert "<p>Our nurse practitioner.</p>" in section
+    [photo] = re.findall(r"<img [^>]*>", section)  # Ben has none, and no empty image stands in
+    assert f'src="{ada.image.url}"' in photo
+    assert 'width="300" height="400"' in photo
+    assert 'alt="Dr Ada Test in the treatment room"' in photo
+
+
+def test_treatment_page_leaves_out_inactive_practitioners_and_those_not_giving_it(client, treatment):
+    Practitioner.objects.update(active=False)
+    other_treatment = Treatment.objects.active().exclude(pk=treatment.pk).first()
+    Practitioner.objects.create(name="Dr Gives It").treatments.add(treatment)
+    Practitioner.objects.create(name="Dr Retired", active=False).treatments.add(treatment)
+    Practitioner.objects.create(name="Dr Other Treatment").treatments.add(other_treatment)
+
+    section = practitioners_on_page(client, treatment)
+
+    assert re.findall(r"<h3[^>]*>(.*?)</h3>", section) == ["Dr Gives It"]
+    assert "Dr Other Treatment" in practitioners_on_page(client, other_treatment)
+
+
+def test_treatment_page_with_nobody_giving_it_has_no_empty_practitioners_section(client, treatment):
+    Practitioner.objects.update(active=False)
+    assert practitioners_on_page(client, treatment) is None
 
 
 # Step 2: the times

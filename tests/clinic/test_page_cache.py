@@ -1,14 +1,17 @@
-"""The home and FAQ pages come from the cache, and staff edits in the admin show at once."""
+"""The home, FAQ and treatment pages come from the cache, and staff edits in the admin show at once."""
 
+import io
 import time
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
-from booking.models import Treatment
+from booking.models import Practitioner, Treatment
 from clinic import cache as cache_module
 from clinic.cache import clinic_details
 from clinic.models import ClinicDetails
@@ -61,6 +64,82 @@ def test_staff_renaming_a_treatment_in_the_list_shows_on_the_cached_home_page_at
     response = admin_client.post(reverse("admin:booking_treatment_changelist"), data)
     assert response.status_code == 302
     assert f">{treatment.name}<" not in page_html(client, "/")
+
+
+@pytest.fixture
+def practitioner_on_treatment_page():
+    """A practitioner giving "hair-loss", with no working hours (so their admin form has no inline rows)."""
+    practitioner = Practitioner.objects.create(name="Dr Ada Test", bio="Ten years of mesotherapy.")
+    practitioner.treatments.add(Treatment.objects.get(slug="hair-loss"))
+    return practitioner
+
+
+def practitioner_form(practitioner, **changes):
+    """The practitioner's admin change form as staff would send it, with ``changes`` (None: a box left unticked)."""
+    data = {
+        "name": practitioner.name,
+        "bio": practitioner.bio,
+        "treatments": [treatment.pk for treatment in practitioner.treatments.all()],
+        "position": practitioner.position,
+        "active": "on",
+        "image_alt": practitioner.image_alt,
+        "working_hours-TOTAL_FORMS": 0,
+        "working_hours-INITIAL_FORMS": 0,
+        "working_hours-MIN_NUM_FORMS": 0,
+        "working_hours-MAX_NUM_FORMS": 1000,
+    }
+    data |= changes
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def other_treatment_only():
+    return {"treatments": [Treatment.objects.active().exclude(slug="hair-loss").first().pk]}
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown", "gone"),
+    [
+        (lambda: {"name": "Dr Ada Renamed"}, "Dr Ada Renamed", "Dr Ada Test"),
+        (lambda: {"bio": "Now also a dermatologist."}, "Now also a dermatologist.", "Ten years of mesotherapy."),
+        (lambda: {"active": None}, None, "Dr Ada Test"),
+        (other_treatment_only, None, "Dr Ada Test"),
+    ],
+    ids=["name", "bio", "active", "treatments"],
+)
+def test_staff_editing_a_practitioner_shows_on_the_cached_treatment_page_at_once(
+    client, admin_client, practitioner_on_treatment_page, changes, shown, gone
+):
+    url = reverse("booking:treatment", kwargs={"slug": "hair-loss"})
+    assert gone in page_html(client, url)
+    assert gone in page_html(client, url)  # now from the cache
+
+    change_url = reverse("admin:booking_practitioner_change", args=[practitioner_on_treatment_page.pk])
+    response = admin_client.post(change_url, practitioner_form(practitioner_on_treatment_page, **changes()))
+    assert response.status_code == 302
+
+    html = page_html(client, url)
+    assert gone not in html
+    if shown:
+        assert shown in html
+
+
+def test_staff_adding_a_practitioners_photo_shows_it_resized_on_the_cached_treatment_page(
+    client, admin_client, practitioner_on_treatment_page
+):
+    url = reverse("booking:treatment", kwargs={"slug": "hair-loss"})
+    assert "Dr Ada Test" in page_html(client, url)
+    buffer = io.BytesIO()
+    Image.new("RGB", (1800, 2400), (200, 180, 160)).save(buffer, format="PNG")
+    photo = SimpleUploadedFile("ada.png", buffer.getvalue(), content_type="image/png")
+    data = practitioner_form(practitioner_on_treatment_page, image=photo, image_alt="Dr Ada Test at the clinic")
+
+    change_url = reverse("admin:booking_practitioner_change", args=[practitioner_on_treatment_page.pk])
+    assert admin_client.post(change_url, data).status_code == 302
+
+    practitioner_on_treatment_page.refresh_from_db()
+    html = page_html(client, url)
+    assert f'src="{practitioner_on_treatment_page.image.url}"' in html
+    assert 'alt="Dr Ada Test at the clinic" width="1200" height="1600"' in html
 
 
 def test_staff_editing_the_clinic_details_changes_the_cached_pages_footer(client, admin_client):

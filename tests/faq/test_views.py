@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from booking.models import Treatment
 from faq.models import Category, Question
 
 pytestmark = pytest.mark.django_db
@@ -109,10 +110,15 @@ def test_overlong_search_gets_a_message_not_an_error(client, faq_url):
     assert "at most 200 characters" in response.content.decode()
 
 
-def test_faq_page_makes_at_most_two_queries(client, faq_url):
+# The questions with their categories, the active treatments they are about (one query for all
+# questions, however many) and the clinic's details (not cached yet here, unlike test_query_budgets.py).
+FAQ_QUERY_BUDGET = 3
+
+
+def test_faq_page_makes_at_most_three_queries(client, faq_url):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(faq_url).status_code == 200
-    assert len(queries) <= 2, [q["sql"] for q in queries]
+    assert len(queries) <= FAQ_QUERY_BUDGET, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize(
@@ -163,3 +169,66 @@ def test_staff_preview_shows_an_unpublished_question_only_to_staff(client, admin
     assert response.status_code == 200
     assert "not published" in response.content.decode()
     assert question.question in response.content.decode()
+
+
+def question_article(html, slug):
+    match = re.search(rf'<article class="faq-question" id="{slug}".*?</article>', html, re.S)
+    assert match, f"no question {slug} on the page"
+    return match[0]
+
+
+@pytest.fixture
+def procedure_about_hair_loss():
+    """The "procedure" question, about the hair-loss treatment and an inactive one."""
+    hair_loss = Treatment.objects.get(slug="hair-loss")
+    retired = Treatment.objects.exclude(pk=hair_loss.pk).first()
+    Treatment.objects.filter(pk=retired.pk).update(active=False)
+    for treatment in Treatment.objects.all():
+        treatment.questions.remove(Question.objects.get(slug="procedure"))
+    hair_loss.questions.add(Question.objects.get(slug="procedure"))
+    retired.questions.add(Question.objects.get(slug="procedure"))
+    return hair_loss, retired
+
+
+def test_a_question_about_a_treatment_links_to_the_treatments_page(client, faq_url, procedure_about_hair_loss):
+    hair_loss, retired = procedure_about_hair_loss
+    pages = {
+        "faq": client.get(faq_url).content.decode(),
+        "search": client.get(faq_url, {"q": Question.objects.get(slug="procedure").question}).content.decode(),
+    }
+    for name, html in pages.items():
+        article = question_article(html, "procedure")
+        assert f'About this treatment: <a href="/treatments/hair-loss/">{hair_loss.name}</a>' in article, name
+        assert retired.get_absolute_url() not in article, name  # inactive: its page is not found
+
+
+def test_a_question_about_several_treatments_links_to_each(client, faq_url, procedure_about_hair_loss):
+    hair_loss, other = procedure_about_hair_loss
+    Treatment.objects.filter(pk=other.pk).update(active=True)
+    article = question_article(client.get(faq_url).content.decode(), "procedure")
+    first, second = Treatment.objects.filter(pk__in=[hair_loss.pk, other.pk])  # in staff order
+    assert (
+        f'About these treatments: <a href="{first.get_absolute_url()}">{first.name}</a>, '
+        f'<a href="{second.get_absolute_url()}">{second.name}</a>'
+    ) in article
+
+
+def test_a_question_about_no_active_treatment_links_to_none(client, faq_url, procedure_about_hair_loss):
+    hair_loss, _ = procedure_about_hair_loss
+    hair_loss.questions.remove(Question.objects.get(slug="procedure"))
+    assert "About th" not in question_article(client.get(faq_url).content.decode(), "procedure")
+
+
+def test_staff_preview_shows_the_treatment_links_patients_will_see(admin_client, procedure_about_hair_loss):
+    html = admin_client.get(reverse("faq:preview", args=[Question.objects.get(slug="procedure").pk])).content.decode()
+    assert 'About this treatment: <a href="/treatments/hair-loss/">' in html
+
+
+def test_treatment_links_cost_no_query_per_question(client, faq_url):
+    published = list(Question.objects.published())
+    for treatment in Treatment.objects.all():
+        treatment.questions.set(published)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(faq_url).content.decode()
+    assert html.count("About these treatments:") == len(published) > 1
+    assert len(queries) <= FAQ_QUERY_BUDGET, [q["sql"] for q in queries]
