@@ -25,6 +25,7 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
+from booking.intake.models import HealthQuestion  # noqa: E402
 from booking.links import manage_token  # noqa: E402
 from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment, WorkingHours  # noqa: E402
 from booking.requests.forms import start_format  # noqa: E402
@@ -116,6 +117,14 @@ def appointments_fill(treatments, people):
     Appointment.objects.bulk_create(rows, batch_size=2000)
 
 
+def answers_fine(treatment):
+    answers = {"step": "questions"}
+    for question in HealthQuestion.objects.asked_for(treatment):
+        fine = [answer for answer in question.answer_choices() if not question.talks_first(answer)]
+        answers[f"health-{question.pk}"] = fine[0] if fine else ""
+    return answers
+
+
 def main():
     treatments = treatments_fill()
     people = practitioners_fill(treatments)
@@ -147,6 +156,9 @@ def main():
                 "admin_user": user.username,
                 "admin_totp_key": device.key,
                 "appointments": Appointment.objects.count(),
+                # Each booking POST answers the treatment's health questions with nothing to talk
+                # about first: the POST that books, as a patient's last step sends it.
+                "answers": answers_fine(treatment),
             }
         )
     )

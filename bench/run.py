@@ -154,7 +154,7 @@ def wrk(url, *, cookie=None):
     }
 
 
-def bookings(base, treatment, starts):
+def bookings(base, treatment, starts, answers):
     """POSTs valid booking forms from CONNECTIONS threads, each for a time nobody else is given.
 
     Each thread first GETs the details page (untimed) for the form's CSRF cookie and token, its
@@ -172,7 +172,7 @@ def bookings(base, treatment, starts):
                 if not starts or time.monotonic() - began > SECONDS * 3:
                     return
                 start = starts.pop(0)
-            form = booking_form(details, start)
+            form = booking_form(details, start, answers)
             if isinstance(form, str):
                 errors.append(form)
                 continue
@@ -206,7 +206,7 @@ def percentile(ordered, p):
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
 
 
-def booking_form(details, start):
+def booking_form(details, start, answers):
     """A filled-in details form for ``start`` and its cookies, or what went wrong (GET status)."""
     cookies = {}
     query = urllib.parse.urlencode({"start": start, "practitioner": "any"})
@@ -220,18 +220,19 @@ def booking_form(details, start):
         "phone": "020 7946 0000",
         "first_visit": "yes",
         "consent": "on",
+        **answers,
     }
     data.pop("website", None)
     return data, cookies
 
 
-def times_after_change(base, treatment, starts, count=FRESH_VIEWS):
+def times_after_change(base, treatment, starts, answers, count=FRESH_VIEWS):
     """The free-times page right after a booking, one client alone: each booking wrote a new
     availability version, so every view timed here is computed afresh, never served as kept."""
     details = f"{base}/book/{treatment}/details/"
     latencies, errors = [], []
     for start in starts[:count]:
-        form = booking_form(details, start)
+        form = booking_form(details, start, answers)
         if isinstance(form, str) or request(details, data=form[0], cookies=form[1])[0] not in (302, 303):
             errors.append("booking")
             continue
@@ -376,10 +377,11 @@ def main():
             log(f"wrk {label}")
             results.append((label, wrk(base + path, cookie=cookie)))
         log("booking POSTs")
-        post = bookings(base, treatment, filled["starts"])
+        post = bookings(base, treatment, filled["starts"], filled["answers"])
         results.append(("booking POST", post))
         log("free times after a change")
-        results.append(("free times after a change", times_after_change(base, treatment, filled["starts"][POSTS:])))
+        after = times_after_change(base, treatment, filled["starts"][POSTS:], filled["answers"])
+        results.append(("free times after a change", after))
         rss = worker_rss(gunicorn.pid)
 
         ceiling = results[0][1]["rps"]
