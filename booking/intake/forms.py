@@ -25,8 +25,9 @@ def field_name(question):
 
 def answer_field(question):
     if question.kind == QuestionKind.TEXT:
+        # The question itself is the legend of the fieldset the layout puts this box in.
         return forms.CharField(
-            label=question.text,
+            label="Your answer (optional)",
             help_text=question.help_text or "Leave it empty if there is nothing to say.",
             required=False,
             max_length=ANSWER_MAX_LENGTH,
@@ -68,9 +69,6 @@ class HealthQuestionsForm(forms.Form):
                 for question in questions
             )
         )
-        for question in questions:
-            if question.kind == QuestionKind.TEXT:
-                self.fields[field_name(question)].label = "Your answer (optional)"
 
     def answers(self):
         """[Answer] in the order asked; only for a valid form."""
