@@ -34,6 +34,35 @@ def appointment_from_confirmation_token(token):
         return None
 
 
+EMAIL_CONFIRM_SALT = "booking.email-confirm"
+EMAIL_CONFIRM_MAX_AGE = timedelta(days=7)
+
+
+def email_confirm_token(*, appointment):
+    """The link in the "request received" email that confirms the address is the patient's.
+
+    It names the reference and the address: a link for an address the appointment no longer has
+    confirms nothing.
+    """
+    return signing.dumps([appointment.reference, appointment.email.lower()], salt=EMAIL_CONFIRM_SALT)
+
+
+def appointment_from_email_confirm_token(token):
+    """The appointment, None if the link is forged, garbled or names another address; raises SignatureExpired."""
+    try:
+        value = signing.loads(token, salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_MAX_AGE)
+    except signing.SignatureExpired:
+        raise
+    except signing.BadSignature:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)):
+        return None
+    appointment = Appointment.objects.select_related("treatment", "practitioner").filter(reference=value[0]).first()
+    if appointment is None or appointment.email.lower() != value[1]:
+        return None
+    return appointment
+
+
 MANAGE_SALT = "booking.manage"
 WAITLIST_CLAIM_SALT = "booking.waitlist-claim"
 WAITLIST_CLAIM_MAX_AGE = timedelta(days=3)

@@ -89,6 +89,7 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancelled by clinic"
     COMPLETED = "completed", "Completed"
     NO_SHOW = "no_show", "No-show"
+    EXPIRED = "expired", "Expired: not confirmed or not answered in time"
 
 
 # Appointments in these states hold their time; every other state frees it.
@@ -233,6 +234,12 @@ class AppointmentQuerySet(models.QuerySet):
     def overlapping(self, start, end):
         return self.filter(starts_at__lt=end, blocked_until__gt=start)
 
+    def expiry_due(self, now):
+        """Requests still waiting (for the patient's email confirmation or for staff) past their hold."""
+        return self.filter(
+            models.Q(expires_at__lte=now) | models.Q(starts_at__lte=now), status=AppointmentStatus.REQUESTED
+        )
+
 
 class Appointment(models.Model):
     reference = models.CharField(max_length=12, unique=True, editable=False)
@@ -262,6 +269,22 @@ class Appointment(models.Model):
     sequence = models.PositiveIntegerField(default=0, editable=False)
     # The form's one-time key: a resubmitted form finds its appointment instead of making another.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # A request made online holds its time for a short while until the patient confirms their
+    # email address from the link we sent, then until staff answer; past expires_at it lapses.
+    email_confirmed_at = models.DateTimeField(
+        "email address confirmed",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the address was confirmed: by the patient's link, a known device, staff or a waitlist link.",
+    )
+    expires_at = models.DateTimeField(
+        "request expires",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A request still waiting at this time is expired and its time freed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -327,6 +350,7 @@ class AppointmentEvent(models.Model):
 
 class MessageKind(models.TextChoices):
     REQUEST_RECEIVED = "request_received", "Request received"
+    REQUEST_EXPIRED = "request_expired", "Request expired"
     CONFIRMED = "confirmed", "Confirmed"
     DECLINED = "declined", "Declined"
     CANCELLED = "cancelled", "Cancelled"

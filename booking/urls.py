@@ -15,6 +15,7 @@ urlpatterns = [
     path("book/<slug:treatment_slug>/message-sent/", intake_views.enquiry_sent, name="enquiry_sent"),
     # A signed token holds ':' and never equals "details", so it cannot be mistaken for the step above.
     path("book/done/<str:token>/", views.confirmation, name="done"),
+    path("book/confirm-email/<str:token>/", views.email_confirm, name="email_confirm"),
     # The patient's own page, from the signed link in every email.
     path("appointment/<str:token>/", selfservice_views.manage, name="manage"),
     path("appointment/<str:token>/cancel/", selfservice_views.manage_cancel, name="manage_cancel"),

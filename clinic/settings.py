@@ -285,6 +285,10 @@ CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "http://127.0.0.1:8000").rst
 OTP_TOTP_ISSUER = urlsplit(CLINIC_SITE_URL).hostname or "clinic"
 # How long a patient's emailed link to their appointment stays valid.
 CLINIC_PATIENT_LINK_DAYS = int(os.environ.get("CLINIC_PATIENT_LINK_DAYS", "120"))
+# An online request holds its time this long until the patient confirms the email address from
+# the link we send, then this long until staff answer it (never past the visit); then it expires.
+CLINIC_REQUEST_CONFIRM_MINUTES = int(os.environ.get("CLINIC_REQUEST_CONFIRM_MINUTES", "30"))
+CLINIC_REQUEST_ANSWER_HOURS = int(os.environ.get("CLINIC_REQUEST_ANSWER_HOURS", "48"))
 # How long one waiting patient may claim a freed time before it is offered to the next one
 # (never more than a quarter of the time left before the visit).
 CLINIC_WAITLIST_OFFER_HOURS = float(os.environ.get("CLINIC_WAITLIST_OFFER_HOURS", "2"))

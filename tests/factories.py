@@ -2,6 +2,8 @@
 
 from itertools import count
 
+from django.utils import timezone
+
 from booking.models import Appointment, AppointmentEvent, AppointmentStatus, Practitioner, Treatment
 
 # A process-wide counter keeps references unique even across tests that commit (transactional tests).
@@ -23,7 +25,8 @@ def appointment_at(
     """An appointment at ``start``, by default for the seeded "hair-loss" treatment with the first active
     practitioner giving it. ``ends_at`` and ``blocked_until`` follow the treatment unless given, so a test
     can write an interval no booking would make; any other Appointment field, the patient's included,
-    may be given too. With ``history`` the first history row is written, as a booking would."""
+    may be given too. With ``history`` the first history row is written, as a booking would. The
+    patient's address counts as confirmed unless ``email_confirmed_at=None`` is given."""
     treatment = treatment or Treatment.objects.get(slug="hair-loss")
     if practitioner is None:
         practitioner = Practitioner.objects.giving(treatment).order_by("pk").first()
@@ -36,7 +39,7 @@ def appointment_at(
         ends_at=ends_at,
         blocked_until=fields.pop("blocked_until", ends_at + treatment.buffer),
         status=status,
-        **{**PATIENT, **fields},
+        **{**PATIENT, "email_confirmed_at": timezone.now(), **fields},
     )
     if history:
         AppointmentEvent.objects.create(appointment=appointment, to_status=status)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from PIL import Image
 
 from booking.appointments.services import appointment_request
-from booking.links import confirmation_token, manage_token
+from booking.links import confirmation_token, email_confirm_token, manage_token
 from booking.models import Practitioner, Treatment
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
@@ -28,10 +28,11 @@ def details_url(treatment, slot):
     return f"{url}?start={start_format(slot.start)}&practitioner=any"
 
 
-def sample_appointment(treatment):
+def sample_appointment(treatment, *, email_confirmed=True):
     return appointment_request(
         treatment=treatment,
         start=first_free_slot(treatment).start,
+        email_confirmed=email_confirmed,
         patient={
             "first_name": "Ada",
             "last_name": "Lovelace",
@@ -76,6 +77,7 @@ def get_pages():
     appointment = sample_appointment(treatment)
     practitioner_photo_add(treatment)
     token = manage_token(appointment=appointment)
+    unconfirmed = sample_appointment(treatment, email_confirmed=False)
     return {
         **indexable_pages(),
         "faq search": reverse("faq:index") + "?q=pain",
@@ -85,6 +87,9 @@ def get_pages():
         "confirmation": reverse("booking:done", kwargs={"token": confirmation_token(appointment=appointment)}),
         "appointment": reverse("booking:manage", kwargs={"token": token}),
         "move": reverse("booking:manage_move", kwargs={"token": token}),
+        "email confirmation": reverse(
+            "booking:email_confirm", kwargs={"token": email_confirm_token(appointment=unconfirmed)}
+        ),
         "waitlist": reverse("booking:waitlist_join", kwargs={"treatment_slug": treatment.slug}),
         "not found": "/no-such-page/",
     }

@@ -262,6 +262,9 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
     def waiting(self, obj):
         if obj.status != S.REQUESTED:
             return "–"
+        if obj.email_confirmed_at is None:
+            # Not on the clinic's desk yet: the patient has not confirmed the address.
+            return f"{waited(obj.created_at, timezone.now())} (email not confirmed)"
         return waited(obj.created_at, timezone.now())
 
     def get_search_results(self, request, queryset, search_term):
@@ -291,7 +294,10 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ["reference", "status", "treatment", "practitioner", "starts_at", "ends_at"]}),
-            ("Patient (as they sent it)", {"fields": [*PATIENT_FIELDS, "consent_at", "privacy_notice"]}),
+            (
+                "Patient (as they sent it)",
+                {"fields": [*PATIENT_FIELDS, "consent_at", "privacy_notice", "email_confirmed_at", "expires_at"]},
+            ),
             ("Staff", {"fields": ["staff_notes"]}),
             ("Emails", {"fields": ["emails"]}),
             ("Record", {"fields": ["blocked_until", "created_at", "updated_at"]}),
@@ -309,6 +315,8 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
             *PATIENT_FIELDS,
             "consent_at",
             "privacy_notice",
+            "email_confirmed_at",
+            "expires_at",
             "created_at",
             "updated_at",
             "emails",

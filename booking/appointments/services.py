@@ -31,13 +31,14 @@ S = AppointmentStatus
 
 
 ALLOWED_TRANSITIONS = {
-    S.REQUESTED: {S.CONFIRMED, S.DECLINED, S.CANCELLED_BY_PATIENT, S.CANCELLED_BY_CLINIC},
+    S.REQUESTED: {S.CONFIRMED, S.DECLINED, S.CANCELLED_BY_PATIENT, S.CANCELLED_BY_CLINIC, S.EXPIRED},
     S.CONFIRMED: {S.COMPLETED, S.NO_SHOW, S.CANCELLED_BY_PATIENT, S.CANCELLED_BY_CLINIC},
     S.DECLINED: set(),
     S.CANCELLED_BY_PATIENT: set(),
     S.CANCELLED_BY_CLINIC: set(),
     S.COMPLETED: set(),
     S.NO_SHOW: set(),
+    S.EXPIRED: set(),
 }
 
 
@@ -86,6 +87,19 @@ def open_requests_check(*, email, limit, now):
         raise TooManyOpenRequests(limit)
 
 
+def request_expires_at(*, start, now, email_confirmed):
+    """When a request still waiting stops holding its time.
+
+    Unconfirmed: CLINIC_REQUEST_CONFIRM_MINUTES, enough to open the email. Confirmed: staff have
+    CLINIC_REQUEST_ANSWER_HOURS to answer. Never later than the visit itself.
+    """
+    if email_confirmed:
+        hold = timedelta(hours=settings.CLINIC_REQUEST_ANSWER_HOURS)
+    else:
+        hold = timedelta(minutes=settings.CLINIC_REQUEST_CONFIRM_MINUTES)
+    return min(now + hold, start)
+
+
 def reference_new():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -112,6 +126,7 @@ def appointment_request(
     rules=None,
     open_requests_limit=None,
     record=None,
+    email_confirmed=True,
 ):
     """Create a requested appointment at ``start`` or raise SlotTaken (or TooManyOpenRequests).
 
@@ -125,6 +140,9 @@ def appointment_request(
     The database's exclusion constraint is the final word on clashes, however many requests race.
     ``record``: called with the new appointment inside its transaction (the health answers), so
     that what it writes is kept with the appointment or not at all.
+    ``email_confirmed``: the address is known to be the patient's (staff took it on the phone, a
+    waitlist link reached it, this device confirmed it before). Online requests pass False otherwise:
+    the request then holds its time only briefly, until the patient follows the emailed link.
     """
     if submission_key is not None:
         existing = Appointment.objects.filter(submission_key=submission_key).first()
@@ -139,6 +157,7 @@ def appointment_request(
         "submission_key": submission_key,
         "rules": rules,
         "record": record,
+        "email_confirmed": email_confirmed,
     }
     if open_requests_limit is None:
         return appointment_create(**details)
@@ -147,8 +166,11 @@ def appointment_request(
         return appointment_create(**details)
 
 
-def appointment_create(*, treatment, start, patient, practitioner, privacy_notice, submission_key, rules, record=None):
+def appointment_create(
+    *, treatment, start, patient, practitioner, privacy_notice, submission_key, rules, record=None, email_confirmed=True
+):
     now = timezone.now()
+    expires_at = request_expires_at(start=start, now=now, email_confirmed=email_confirmed)
     candidates = practitioners_free_at(
         treatment=treatment, start=start, practitioner=practitioner, now=now, rules=rules
     )
@@ -166,12 +188,15 @@ def appointment_create(*, treatment, start, patient, practitioner, privacy_notic
                         consent_at=now,
                         privacy_notice=privacy_notice,
                         submission_key=submission_key,
+                        email_confirmed_at=now if email_confirmed else None,
+                        expires_at=expires_at,
                         **patient,
                     )
                     AppointmentEvent.objects.create(
                         appointment=appointment, to_status=S.REQUESTED, note="Requested online."
                     )
                     messages_for_request(appointment=appointment)
+                    background_enqueue("request_expire", appointment.pk, run_after=expires_at)
                     if record is not None:
                         record(appointment=appointment)
                 return appointment

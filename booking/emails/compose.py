@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.emails.calendar import calendar_for
-from booking.links import manage_token, waitlist_claim_token
+from booking.links import email_confirm_token, manage_token, waitlist_claim_token
 from booking.models import Appointment, AppointmentStatus, MessageKind
 from clinic.models import ClinicDetails
 
@@ -22,6 +22,7 @@ K = MessageKind
 
 SUBJECTS = {
     K.REQUEST_RECEIVED: "We have your appointment request ({reference})",
+    K.REQUEST_EXPIRED: "Your appointment request has expired ({reference})",
     K.CONFIRMED: "Your appointment is confirmed ({reference})",
     K.DECLINED: "We cannot offer the time you asked for ({reference})",
     K.CANCELLED: "Your appointment is cancelled ({reference})",
@@ -35,7 +36,7 @@ SUBJECTS = {
     K.CLINIC_MOVED: "Patient moved {reference}",
 }
 CALENDAR_REQUEST = {K.CONFIRMED, K.MOVED}
-CALENDAR_CANCEL = {K.CANCELLED, K.DECLINED}
+CALENDAR_CANCEL = {K.CANCELLED, K.DECLINED, K.REQUEST_EXPIRED}
 
 
 def absolute(path):
@@ -117,6 +118,10 @@ def email_build(*, message):
     }
     if appointment is not None and message.kind not in (K.CLINIC_NEW_REQUEST, K.CLINIC_CANCELLED, K.CLINIC_MOVED):
         context["manage_url"] = manage_url(appointment=appointment)
+    if message.kind == K.REQUEST_RECEIVED and appointment.email_confirmed_at is None:
+        context["confirm_url"] = absolute(
+            reverse("booking:email_confirm", kwargs={"token": email_confirm_token(appointment=appointment)})
+        )
     if message.kind == K.WAITLIST_OFFER:
         entry = message.waitlist_entry
         context["offered_start"] = entry.offered_start

@@ -21,6 +21,7 @@ TRANSITION_MESSAGES = {
     S.CANCELLED_BY_PATIENT: [K.CANCELLED, K.CLINIC_CANCELLED],
     S.CANCELLED_BY_CLINIC: [K.CANCELLED],
     S.COMPLETED: [K.AFTERCARE],
+    S.EXPIRED: [K.REQUEST_EXPIRED],
 }
 
 
@@ -46,7 +47,14 @@ def message_queue(*, kind, key, appointment=None, waitlist_entry=None, send_afte
 
 
 def messages_for_request(*, appointment):
+    """The patient's "request received" (with the link that confirms their address, if it is not
+    confirmed yet); the clinic hears of the request once the address is confirmed."""
     message_queue(kind=K.REQUEST_RECEIVED, key=f"{K.REQUEST_RECEIVED}:{appointment.pk}", appointment=appointment)
+    if appointment.email_confirmed_at is not None:
+        messages_for_email_confirmed(appointment=appointment)
+
+
+def messages_for_email_confirmed(*, appointment):
     message_queue(kind=K.CLINIC_NEW_REQUEST, key=f"{K.CLINIC_NEW_REQUEST}:{appointment.pk}", appointment=appointment)
 
 

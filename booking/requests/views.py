@@ -6,12 +6,14 @@ from itertools import groupby
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -24,10 +26,11 @@ from booking.intake.services import answers_save, questions_for
 from booking.intake.views import ENQUIRY, QUESTIONS, carried_answers, health_step, step_sent
 from booking.links import (
     appointment_from_confirmation_token,
+    appointment_from_email_confirm_token,
     confirmation_token,
     manage_token,
 )
-from booking.models import Appointment, Practitioner, Treatment
+from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment
 from booking.requests.forms import (
     ANY_PRACTITIONER,
     DetailsForm,
@@ -36,6 +39,7 @@ from booking.requests.forms import (
     start_parse,
 )
 from booking.requests.middleware import kept_times_page_keep
+from booking.requests.services import RequestExpired, request_email_confirm, request_is_lapsed
 from booking.schedule.availability import availability_computed, booking_window, first_day_today, nearest_free_slots
 from clinic.cache import cached_page, clinic_details, page_response, response_is_shared, visitor_is_anonymous
 from clinic.client_ip import client_ip
@@ -275,6 +279,7 @@ def details(request, treatment_slug):
                 open_requests_limit=settings.CLINIC_OPEN_REQUESTS_PER_EMAIL,
                 # The answers are stored in the appointment's own transaction, or not at all.
                 record=partial(answers_save, answers=answers) if answers else None,
+                email_confirmed=email_known(request, data["email"]),
             )
         except TooManyOpenRequests as error:
             form.add_error("email", ValidationError(open_requests_message(error.limit), code="open_requests"))
@@ -363,3 +368,70 @@ def confirmation(request, token):
         return render(request, "booking/confirmation_invalid.html", status=404)
     context = {"appointment": appointment, "manage_token": manage_token(appointment=appointment)}
     return render(request, "booking/confirmation.html", context)
+
+
+# A device on which a patient confirmed an address is not asked again for it: a signed cookie
+# holds digests of the addresses (never the addresses), the newest few only.
+KNOWN_EMAILS_COOKIE = "clinic_emails_ok"
+KNOWN_EMAILS_SALT = "booking.known-emails"
+KNOWN_EMAILS_AGE = timedelta(days=365)
+KNOWN_EMAILS_KEPT = 5
+
+
+def email_digest(email):
+    return salted_hmac(KNOWN_EMAILS_SALT, email_key(email), algorithm="sha256").hexdigest()[:32]
+
+
+def known_emails(request):
+    try:
+        digests = signing.loads(
+            request.COOKIES.get(KNOWN_EMAILS_COOKIE, ""), salt=KNOWN_EMAILS_SALT, max_age=KNOWN_EMAILS_AGE
+        )
+    except signing.BadSignature:
+        return []
+    return [digest for digest in digests if isinstance(digest, str)] if isinstance(digests, list) else []
+
+
+def email_known(request, email):
+    """This device confirmed ``email`` before (a cookie the site signed)."""
+    return email_digest(email) in known_emails(request)
+
+
+def email_remember(request, response, email):
+    digests = [email_digest(email)] + [digest for digest in known_emails(request) if digest != email_digest(email)]
+    response.set_cookie(
+        KNOWN_EMAILS_COOKIE,
+        signing.dumps(digests[:KNOWN_EMAILS_KEPT], salt=KNOWN_EMAILS_SALT),
+        max_age=int(KNOWN_EMAILS_AGE.total_seconds()),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@ratelimit_posts("email_confirm")
+def email_confirm(request, token):
+    """The link in the "request received" email. Opening it changes nothing; the button confirms."""
+    try:
+        appointment = appointment_from_email_confirm_token(token)
+    except signing.SignatureExpired:
+        return render(request, "booking/email_confirm_expired.html", {"appointment": None}, status=410)
+    if appointment is None:
+        return render(request, "booking/confirmation_invalid.html", status=404)
+    if appointment.email_confirmed_at is not None:
+        return confirmation_redirect(appointment)  # used once already: where the request stands
+    if request.method == "GET":
+        if appointment.status == AppointmentStatus.REQUESTED and not request_is_lapsed(
+            appointment=appointment, now=timezone.now()
+        ):
+            return render(request, "booking/email_confirm.html", {"appointment": appointment})
+        return render(request, "booking/email_confirm_expired.html", {"appointment": appointment}, status=410)
+    try:
+        appointment, _ = request_email_confirm(appointment=appointment)
+    except RequestExpired:
+        return render(request, "booking/email_confirm_expired.html", {"appointment": appointment}, status=410)
+    response = confirmation_redirect(appointment)
+    email_remember(request, response, appointment.email)
+    return response

@@ -52,6 +52,7 @@ STATUS_WORDS = {
     AppointmentStatus.CANCELLED_BY_CLINIC: "Cancelled by the clinic",
     AppointmentStatus.COMPLETED: "Completed",
     AppointmentStatus.NO_SHOW: "Missed",
+    AppointmentStatus.EXPIRED: "Expired: the time was released",
 }
 
 
@@ -60,6 +61,7 @@ CALENDAR_CANCELS = {
     AppointmentStatus.DECLINED,
     AppointmentStatus.CANCELLED_BY_PATIENT,
     AppointmentStatus.CANCELLED_BY_CLINIC,
+    AppointmentStatus.EXPIRED,
 }
 
 

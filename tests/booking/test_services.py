@@ -30,6 +30,7 @@ ALLOWED = [
     (S.REQUESTED, S.DECLINED),
     (S.REQUESTED, S.CANCELLED_BY_PATIENT),
     (S.REQUESTED, S.CANCELLED_BY_CLINIC),
+    (S.REQUESTED, S.EXPIRED),  # by the schedule only (booking.requests.services); no staff action offers it
     (S.CONFIRMED, S.COMPLETED),
     (S.CONFIRMED, S.NO_SHOW),
     (S.CONFIRMED, S.CANCELLED_BY_PATIENT),

@@ -370,7 +370,9 @@ def test_a_complete_request_creates_one_requested_appointment_and_shows_its_refe
     assert f'class="booking-reference">{appointment.reference}<' in html
     assert f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}" in html
     assert "Dr Ada Test" in html
-    assert "confirm it by email" in html
+    # A first booking from this device: the patient is asked to confirm the address first.
+    expires = timezone.localtime(appointment.expires_at)
+    assert f"follow it by {expires:%H:%M} to confirm your address and keep this time" in html
     assert "Apply numbing cream thirty minutes before" in html
 
 

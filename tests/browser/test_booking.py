@@ -3,8 +3,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from booking.emails.compose import email_build
 from booking.intake.models import Enquiry
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Appointment, AppointmentStatus, MessageKind
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -133,3 +134,42 @@ def test_an_answer_that_needs_a_talk_first_leads_to_a_message_not_a_booking(page
     enquiry = Enquiry.objects.get()
     assert (enquiry.first_name, enquiry.message, enquiry.treatment.slug) == ("Grace", "Mornings are best.", "hair-loss")
     assert enquiry.health_answers.filter(talk_first=True).count() == 1
+
+
+def book_with_the_mouse(page, email):
+    page.goto("/book/hair-loss/")
+    page.locator("label.time-option").first.click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Phone number").fill("020 7946 0000")
+    page.get_by_label("Yes, this is my first visit").check()
+    page.get_by_role("checkbox", name=re.compile("I agree")).check()
+    page.get_by_role("button", name="Continue to the health questions").click()
+    answer_no_to_all(page)
+    page.get_by_role("button", name="Request this appointment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your appointment is requested")
+    return Appointment.objects.get(reference=page.locator(".booking-reference").inner_text())
+
+
+def test_a_new_patient_confirms_the_address_from_the_email_and_this_browser_is_not_asked_again(page):
+    appointment = book_with_the_mouse(page, "grace@example.com")
+    expect(page.get_by_role("main")).to_contain_text("Please check your inbox now.")
+
+    email = email_build(message=appointment.messages.get(kind=MessageKind.REQUEST_RECEIVED))
+    link = re.search(r"https?://\S+(/book/confirm-email/\S+/)", email.body).group(1)
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address")
+    page.get_by_role("button", name="Confirm my email address").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your appointment is requested")
+    expect(page.get_by_role("main")).to_contain_text("The clinic's staff will check your request")
+    expect(page.get_by_role("main")).not_to_contain_text("Please check your inbox")
+    appointment.refresh_from_db()
+    assert appointment.email_confirmed_at is not None
+
+    # Back on the site later for another visit: the same address on this browser is trusted.
+    again = book_with_the_mouse(page, "grace@example.com")
+    expect(page.get_by_role("main")).to_contain_text("The clinic's staff will check your request")
+    assert again.email_confirmed_at is not None

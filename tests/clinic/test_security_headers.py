@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import clinic.urls
 from booking.appointments.services import appointment_request
-from booking.links import confirmation_token, manage_token, waitlist_claim_token
+from booking.links import confirmation_token, email_confirm_token, manage_token, waitlist_claim_token
 from booking.models import Treatment, WaitlistEntry, WaitlistStatus
 from booking.requests.forms import start_format
 from clinic.models import PrivacyNotice
@@ -125,6 +125,9 @@ def sample_urls(site):
         "booking:details": reverse("booking:details", kwargs=treatment)
         + f"?start={start_format(site.free_start)}&practitioner=any",
         "booking:done": reverse("booking:done", kwargs={"token": confirmation_token(appointment=site.appointment)}),
+        "booking:email_confirm": reverse(
+            "booking:email_confirm", kwargs={"token": email_confirm_token(appointment=site.appointment)}
+        ),
         "booking:manage": reverse("booking:manage", kwargs=manage),
         "booking:manage_cancel": reverse("booking:manage_cancel", kwargs=manage),
         "booking:manage_move": reverse("booking:manage_move", kwargs=manage),
@@ -139,7 +142,8 @@ def sample_urls(site):
 
 
 # The status each page answers in the walk, so a header check never passes on an error page by mistake.
-EXPECTED_STATUS = {"faq:preview": 302, "^media/(?P<path>.*)$": 404}
+# The sample appointment's address is confirmed already: its link shows where the request stands.
+EXPECTED_STATUS = {"faq:preview": 302, "booking:email_confirm": 303, "^media/(?P<path>.*)$": 404}
 
 
 def walk(site):

@@ -59,6 +59,7 @@ from booking.models import (
 )
 from booking.requests.botcheck import form_token, form_token_read
 from booking.requests.forms import start_format, start_parse
+from booking.requests.services import request_email_confirm
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails, PrivacyNotice
 from tests.factories import answers_fine
@@ -739,11 +740,15 @@ def test_valid_booking_is_stored_exactly_as_typed(client, treatment, slots, prac
         assert row.privacy_notice == notice
         assert row.submission_key == form_token_read(last_values(pairs)["started"]).key
         queued = {message.kind: message for message in Message.objects.filter(appointment=row)}
-        assert set(queued) == {MessageKind.REQUEST_RECEIVED, MessageKind.CLINIC_NEW_REQUEST}
+        # A new address: the clinic hears of the request once the patient has confirmed it.
+        assert set(queued) == {MessageKind.REQUEST_RECEIVED}
         to_patient = email_build(message=queued[MessageKind.REQUEST_RECEIVED])
         assert to_patient.to == [expected["email"]]
         assert f"Dear {expected['first_name']}," in to_patient.body  # the name survives into the email intact
+        assert "/book/confirm-email/" in to_patient.body
         assert to_patient.message().as_bytes()
+        request_email_confirm(appointment=row)
+        queued = {message.kind: message for message in Message.objects.filter(appointment=row)}
         to_clinic = email_build(message=queued[MessageKind.CLINIC_NEW_REQUEST])
         assert to_clinic is None or to_clinic.message().as_bytes()  # None: the clinic has no address set
 
