@@ -5,13 +5,17 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from playwright.sync_api import expect
 
+from booking.links import confirmation_token, manage_token
+from booking.models import Treatment
 from clinic.cache import content_changed
 from clinic.models import ClinicDetails
+from tests.public_pages import sample_appointment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -181,3 +185,29 @@ def test_an_accent_colour_too_light_to_read_is_refused_and_a_dark_one_reaches_ev
     page.goto("/faq/")
     button = page.get_by_role("banner").get_by_role("link", name="Book")
     expect(button).to_have_css("background-color", "rgb(122, 31, 92)")
+
+
+def printed(page, path):
+    page.goto(path)
+    page.emulate_media(media="print")
+    for hidden in [".site-links", ".site-menu", ".site-book", ".btn"]:
+        for element in page.locator(hidden).all():
+            expect(element).to_be_hidden()
+    pdf = page.pdf(format="A4", print_background=True)
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+
+
+def test_the_confirmation_and_the_appointment_page_print_on_one_sheet_without_navigation(page, clinic_filled_in):
+    appointment = sample_appointment(Treatment.objects.get(slug="hair-loss"))
+    for path in [
+        reverse("booking:done", args=[confirmation_token(appointment=appointment)]),
+        reverse("booking:manage", args=[manage_token(appointment=appointment)]),
+    ]:
+        page.goto(path)
+        main = page.get_by_role("main")
+        expect(main).to_contain_text(appointment.reference)
+        expect(main).to_contain_text("12 Harley Street")
+        expect(main.get_by_role("heading", name="Before your visit")).to_be_visible()
+        assert printed(page, path) == 1, path
+        expect(page.locator(".booking-reference")).to_be_visible()
+        page.emulate_media(media="screen")
