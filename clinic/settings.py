@@ -285,6 +285,9 @@ CLINIC_SITE_URL = os.environ.get("CLINIC_SITE_URL", "http://127.0.0.1:8000").rst
 OTP_TOTP_ISSUER = urlsplit(CLINIC_SITE_URL).hostname or "clinic"
 # How long a patient's emailed link to their appointment stays valid.
 CLINIC_PATIENT_LINK_DAYS = int(os.environ.get("CLINIC_PATIENT_LINK_DAYS", "120"))
+# How long one waiting patient may claim a freed time before it is offered to the next one
+# (never more than a quarter of the time left before the visit).
+CLINIC_WAITLIST_OFFER_HOURS = float(os.environ.get("CLINIC_WAITLIST_OFFER_HOURS", "2"))
 # Failed sends are retried with growing delays this many times before staff are needed.
 CLINIC_EMAIL_MAX_ATTEMPTS = int(os.environ.get("CLINIC_EMAIL_MAX_ATTEMPTS", "8"))
 

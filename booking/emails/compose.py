@@ -120,6 +120,7 @@ def email_build(*, message):
     if message.kind == K.WAITLIST_OFFER:
         entry = message.waitlist_entry
         context["offered_start"] = entry.offered_start
+        context["claim_until"] = parse_time(message.context.get("claim_until"))
         context["claim_url"] = absolute(
             reverse("booking:waitlist_claim", kwargs={"token": waitlist_claim_token(entry=entry)})
         )

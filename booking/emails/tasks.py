@@ -9,7 +9,7 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from booking.background import background_task
+from booking.background import background_enqueue, background_task
 from booking.emails.compose import email_build, message_is_current
 from booking.models import Message, MessageStatus
 
@@ -75,8 +75,7 @@ def message_send(message_id):
             return "obsolete"
         if message.send_after > timezone.now():
             # Run early (e.g. by hand): a reminder must not go out before its time.
-            send_after = message.send_after
-            transaction.on_commit(lambda: message_send.using(run_after=send_after).enqueue(message_id))
+            background_enqueue("message_send", message_id, run_after=message.send_after)
             return "not due"
         email = email_build(message=message)
         if email is None:
@@ -94,7 +93,7 @@ def message_send(message_id):
                 logger.error("Email %s (%s) failed %s times; giving up.", message.pk, message.kind, message.attempts)
             else:
                 run_after = timezone.now() + retry_delay(message.attempts)
-                transaction.on_commit(lambda: message_send.using(run_after=run_after).enqueue(message_id))
+                background_enqueue("message_send", message_id, run_after=run_after)
                 logger.warning(
                     "Email %s (%s) not sent (%s); retry at %s.", message.pk, message.kind, message.last_error, run_after
                 )

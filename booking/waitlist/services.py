@@ -2,18 +2,23 @@
 
 An offer is one email with a signed link; claiming it is a normal booking through
 ``appointment_request``, so the database's no-overlap rule decides when two claims race.
+A freed time is offered to one patient at a time: if they do not claim it in their window
+(``offer_window``), the same task runs again at its end and offers it to the next patient, until
+the time is taken, too close to book online, or nobody is left waiting for it.
 """
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking.appointments.services import SlotTaken, appointment_request
+from booking.background import background_enqueue
 from booking.emails.outbox import message_queue
 from booking.links import WAITLIST_CLAIM_MAX_AGE
-from booking.models import MessageKind, WaitlistEntry, WaitlistStatus
+from booking.models import Message, MessageKind, WaitlistEntry, WaitlistStatus
 from booking.schedule.availability import booking_window, first_day_today, practitioners_free_at
 from clinic.models import ClinicDetails
 
@@ -24,7 +29,7 @@ class OfferClosed(Exception):
     """The offer cannot be claimed: booked, withdrawn, expired, replaced, or now too close to book online."""
 
     def __init__(self, reason):
-        self.reason = reason  # "closed" or "too_late"
+        self.reason = reason  # "closed", "lapsed" or "too_late"
         super().__init__(reason)
 
 
@@ -63,27 +68,56 @@ def waitlist_join(*, treatment, date_from, date_to, patient, privacy_notice, sub
         return WaitlistEntry.objects.get(submission_key=submission_key)  # the same form, sent twice at once
 
 
-def waitlist_offer_stands(*, entry, now=None):
-    """An offer stands while its link is young enough and its time can still be booked.
+# However close the visit, a patient has at least this long to see the email and claim the time.
+SHORTEST_OFFER_WINDOW = timedelta(minutes=15)
 
-    Once it lapses (the time was taken or is too close now, or the link has expired) the entry
-    may be offered another time; until then it holds one offer at a time.
+
+def offer_window(*, start, offered_at):
+    """How long one patient may claim an offered time before it goes to the next patient.
+
+    CLINIC_WAITLIST_OFFER_HOURS, but never more than a quarter of the time left before the visit,
+    so a time freed at short notice still goes round the waitlist before it is too late.
+    """
+    usual = timedelta(hours=settings.CLINIC_WAITLIST_OFFER_HOURS)
+    return max(min(usual, (start - offered_at) / 4), SHORTEST_OFFER_WINDOW)
+
+
+def offer_expires_at(*, entry):
+    """When the entry's current offer passes to the next patient (None if it holds no offer)."""
+    if entry.offered_start is None or entry.offered_at is None:
+        return None
+    window = min(offer_window(start=entry.offered_start, offered_at=entry.offered_at), WAITLIST_CLAIM_MAX_AGE)
+    return entry.offered_at + window
+
+
+def offer_key(*, entry, start):
+    """The offer email's key: it also records, for good, that this entry had its turn at this time."""
+    return f"waitlist_offer:{entry.pk}:{start.isoformat()}"
+
+
+def waitlist_offer_stands(*, entry, now=None):
+    """An offer stands while its window is open and its time can still be booked.
+
+    Once it lapses (the window closed, the time was taken or is too close now) the entry may be
+    offered another time; until then it holds one offer at a time.
     """
     now = now or timezone.now()
     if entry.status != WaitlistStatus.OFFERED or entry.offered_start is None:
         return False
-    if entry.offered_at is None or entry.offered_at + WAITLIST_CLAIM_MAX_AGE <= now:
+    expires_at = offer_expires_at(entry=entry)
+    if expires_at is None or expires_at <= now:
         return False
     return bool(practitioners_free_at(treatment=entry.treatment, start=entry.offered_start, now=now))
 
 
 def waitlist_time_freed(*, start, practitioner_id):
-    """Offer a freed time to the first patient waiting for it; returns their entry, or None.
+    """Offer a freed time to the first patient waiting for it who has not had it yet; returns their entry.
 
     Called after an appointment at ``start`` (with ``practitioner_id``) was cancelled, declined
-    or moved away. The time is offered for whichever practitioner is free then, as the claim
-    books any of them. Safe to run twice or in two workers at once: the matching entries are
-    locked in one order, and a time already offered is not offered again.
+    or moved away, and again when an offer of it lapses unclaimed. The time is offered for
+    whichever practitioner is free then, as the claim books any of them. Safe to run twice or in
+    two workers at once: the matching entries are locked in one order, and a time on offer is not
+    offered again until its window closes.
     """
     start = start.astimezone(UTC)  # stored and compared as UTC, like every other time
     now = timezone.now()
@@ -96,13 +130,23 @@ def waitlist_time_freed(*, start, practitioner_id):
             .select_for_update(of=("self",))
             .order_by("created_at", "pk")
         )
-        offered_already = [entry for entry in entries if entry.offered_start == start]
-        if any(waitlist_offer_stands(entry=entry, now=now) for entry in offered_already):
+        offered_now = [entry for entry in entries if entry.offered_start == start]
+        if any(waitlist_offer_stands(entry=entry, now=now) for entry in offered_now):
             return None  # a repeated task: the time is on offer already
+        for lapsed in offered_now:
+            # Their window closed unclaimed: back in the queue for other times.
+            lapsed.status = WaitlistStatus.WAITING
+            lapsed.offered_start = lapsed.offered_at = None
+            lapsed.save(update_fields=["status", "offered_start", "offered_at"])
+        had_their_turn = set(
+            Message.objects.filter(
+                kind=MessageKind.WAITLIST_OFFER,
+                dedupe_key__in=[offer_key(entry=entry, start=start) for entry in entries],
+            ).values_list("waitlist_entry_id", flat=True)
+        )
         free_for = {}  # treatment id -> is the time free for it
         for entry in entries:
-            # One offer at a time; and a patient whose offer of this very time lapsed had their turn.
-            if entry in offered_already or waitlist_offer_stands(entry=entry, now=now):
+            if entry.pk in had_their_turn or waitlist_offer_stands(entry=entry, now=now):
                 continue
             if entry.treatment_id not in free_for:
                 free = practitioners_free_at(treatment=entry.treatment, start=start, now=now)
@@ -113,15 +157,28 @@ def waitlist_time_freed(*, start, practitioner_id):
             entry.offered_start = start
             entry.offered_at = now
             entry.save(update_fields=["status", "offered_start", "offered_at"])
+            expires_at = offer_expires_at(entry=entry)
             message_queue(
                 kind=MessageKind.WAITLIST_OFFER,
-                key=f"waitlist_offer:{entry.pk}:{start.isoformat()}",
+                key=offer_key(entry=entry, start=start),
                 waitlist_entry=entry,
-                context={"starts_at": start.isoformat()},
+                context={"starts_at": start.isoformat(), "claim_until": expires_at.isoformat()},
             )
+            # Unclaimed by then, the time goes to the next patient (or nowhere, if it was taken).
+            background_enqueue("waitlist_match", start.isoformat(), practitioner_id, run_after=expires_at)
             logger.info("Offered %s (freed by practitioner %s) to waitlist entry %s.", start, practitioner_id, entry.pk)
             return entry
     return None
+
+
+def offer_passed_on(entry, start):
+    """This entry was offered this time, did not claim it in its window, and is waiting again."""
+    return (
+        entry.status in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+        and Message.objects.filter(
+            kind=MessageKind.WAITLIST_OFFER, dedupe_key=offer_key(entry=entry, start=start)
+        ).exists()
+    )
 
 
 def offer_was_claimed(entry, start):
@@ -130,12 +187,14 @@ def offer_was_claimed(entry, start):
 
 
 def waitlist_offer_check(*, entry, start, now=None):
-    """What a claim link shows now, changing nothing: "open", "booked", "closed", "too_late" or "taken"."""
+    """What a claim link shows now, changing nothing: "open", "booked", "closed", "lapsed", "too_late" or "taken"."""
     now = now or timezone.now()
     if offer_was_claimed(entry, start):
         return "booked"
     if entry.status != WaitlistStatus.OFFERED or entry.offered_start != start:
-        return "closed"
+        return "lapsed" if offer_passed_on(entry, start) else "closed"
+    if offer_expires_at(entry=entry) <= now:
+        return "lapsed"
     if start < booking_window(rules=ClinicDetails.objects.current(), now=now)[0]:
         return "too_late"
     if not practitioners_free_at(treatment=entry.treatment, start=start, now=now):
@@ -148,9 +207,9 @@ def waitlist_claim(*, entry, start, now=None):
 
     Raises OfferClosed when the offer no longer stands, and SlotTaken when someone else booked
     the time first; either way the entry waits for another time. A second claim of the same
-    offer (a double click) returns the first one's appointment.
+    offer (a double click) returns the first one's appointment. The window is judged once the
+    entry is locked, so a claim and the offer passing to the next patient never both happen.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         locked = (
             WaitlistEntry.objects.select_for_update(of=("self",))
@@ -158,12 +217,15 @@ def waitlist_claim(*, entry, start, now=None):
             .filter(pk=entry.pk)
             .first()
         )
+        now = now or timezone.now()
         if locked is None:
             raise OfferClosed("closed")
         if offer_was_claimed(locked, start):
             return locked.appointment
         if locked.status != WaitlistStatus.OFFERED or locked.offered_start != start:
-            raise OfferClosed("closed")
+            raise OfferClosed("lapsed" if offer_passed_on(locked, start) else "closed")
+        if offer_expires_at(entry=locked) <= now:
+            raise OfferClosed("lapsed")
         problem = None
         if start < booking_window(rules=ClinicDetails.objects.current(), now=now)[0]:
             problem = OfferClosed("too_late")

@@ -62,6 +62,7 @@ def join_page(request, *, treatment, form, status=200):
 CLAIM_PROBLEMS = {
     # state: (template, status)
     "closed": ("booking/waitlist_claim_closed.html", 410),
+    "lapsed": ("booking/waitlist_claim_closed.html", 410),
     "too_late": ("booking/waitlist_claim_closed.html", 410),
     "expired": ("booking/waitlist_claim_closed.html", 410),
     "taken": ("booking/waitlist_claim_taken.html", 409),

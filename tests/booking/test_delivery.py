@@ -373,3 +373,47 @@ def test_requeue_leaves_sent_and_future_emails_alone(booked, django_capture_on_c
     queued = [task.args_kwargs["args"][0] for task in DBTaskResult.objects.all()]
     assert queued == [confirmed_email.pk]  # not the sent ones, not the reminder days ahead
     assert output.getvalue().strip() == "Queued 1 email again."
+
+
+@pytest.mark.django_db
+def test_a_crash_right_after_the_commit_still_leaves_each_email_its_task(bookable, django_capture_on_commit_callbacks):
+    treatment, start = bookable
+    # The process dies as the transaction commits: nothing registered "after commit" ever runs.
+    with django_capture_on_commit_callbacks(execute=False):
+        appointment = appointment_request(treatment=treatment, start=start, patient=PATIENT)
+
+    messages = list(appointment.messages.all())
+    assert {message.kind for message in messages} == {K.REQUEST_RECEIVED, K.CLINIC_NEW_REQUEST}
+    for message in messages:
+        assert list(tasks_for(message).values_list("status", flat=True)) == [TaskResultStatus.READY]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_restarted_while_the_mail_server_is_down_sends_each_email_once_when_it_is_back(
+    clinic_content, worker, smtp_settings, monkeypatch, working_every_day
+):
+    server = MailServer()  # not started yet: nothing listens on its port
+    smtp_settings.EMAIL_PORT = server.port
+    treatment, start = make_bookable(working_every_day)
+    appointment = appointment_request(treatment=treatment, start=start, patient=PATIENT)
+    appointment_transition(appointment=appointment, to_status=AppointmentStatus.CONFIRMED)
+
+    worker()  # the mail server is down: every email waits for a retry
+    assert set(Message.objects.exclude(kind=K.REMINDER).values_list("status", "attempts")) == {
+        (MessageStatus.PENDING, 1)
+    }
+
+    server.controller.start()
+    try:
+        clock_at(monkeypatch, timezone.now() + timedelta(minutes=6))
+        worker()  # a new worker run, as after a restart
+        worker()
+    finally:
+        server.controller.stop()
+
+    received = sorted(
+        (envelope.rcpt_tos[0], message_from_bytes(envelope.content)["Subject"]) for envelope in server.received
+    )
+    assert len(received) == Message.objects.exclude(kind=K.REMINDER).count() == 3
+    assert len(set(received)) == 3  # no email twice
+    assert set(Message.objects.exclude(kind=K.REMINDER).values_list("status", flat=True)) == {MessageStatus.SENT}

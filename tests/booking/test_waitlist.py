@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core import signing
 from django.core.management import call_command
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -101,6 +102,11 @@ def patient(name="Booked"):
         "message": "",
         "first_visit": True,
     }
+
+
+def signed_value(url):
+    """The part of a signed link's token that names what it opens (the rest is its time and signature)."""
+    return url.rstrip("/").rsplit("/", 1)[1].split(":")[0]
 
 
 def join_url(treatment):
@@ -403,10 +409,11 @@ def test_pressing_book_this_time_books_it_once_and_shows_the_confirmation(client
     assert appointment.reference in client.get(response["Location"]).content.decode()
 
     # A double click, or the link opened again: the same appointment, not a second one.
+    # The confirmation's link is signed anew each time: compare what it names, not the second it was signed in.
     again = client.post(claim_url(entry))
     assert again.status_code == 303
-    assert again["Location"] == response["Location"]
-    assert client.get(claim_url(entry))["Location"] == response["Location"]
+    assert signed_value(again["Location"]) == signed_value(response["Location"])
+    assert signed_value(client.get(claim_url(entry))["Location"]) == signed_value(response["Location"])
     assert Appointment.objects.count() == 1
 
 
@@ -579,3 +586,168 @@ def test_two_simultaneous_claims_of_one_freed_time_leave_exactly_one_appointment
     assert set(by_status) == {WaitlistStatus.BOOKED, WaitlistStatus.WAITING}
     assert by_status[WaitlistStatus.BOOKED].appointment == appointment
     assert appointment.first_name == by_status[WaitlistStatus.BOOKED].first_name
+
+
+# An unclaimed offer goes round the waitlist
+
+
+def clock_at(monkeypatch, moment):
+    """Time passes: every timezone.now() from here on says ``moment``."""
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def cascade_task(start):
+    """The follow-up queued with an offer, run when its window closes; None once none is queued."""
+    return (
+        DBTaskResult.objects.filter(
+            task_path="booking.waitlist.tasks.waitlist_match", args_kwargs__args__0=start.isoformat()
+        )
+        .order_by("-enqueued_at")
+        .first()
+    )
+
+
+@pytest.mark.django_db
+def test_an_unclaimed_offer_goes_to_the_next_patient_when_its_window_closes(
+    client, treatment, practitioner, day, start, monkeypatch, settings
+):
+    settings.CLINIC_WAITLIST_OFFER_HOURS = 2
+    first = entry_create(treatment, date_from=day, date_to=day, name="First")
+    second = entry_create(treatment, date_from=day, date_to=day, name="Second")
+
+    assert waitlist_time_freed(start=start, practitioner_id=practitioner.pk) == first
+    first.refresh_from_db()
+    first_link = claim_url(first)
+    window_closes = first.offered_at + timedelta(hours=2)
+    task = cascade_task(start)
+    assert task.run_after == window_closes  # the time does not stay empty if nobody answers
+    offer = Message.objects.get(kind=MessageKind.WAITLIST_OFFER, waitlist_entry=first)
+    assert message_send.call(offer.pk) == "sent"
+    assert f"claim until {timezone.localtime(window_closes):%A} " in mail_body(offer)
+
+    # Before the window closes the follow-up changes nothing: the first patient may still claim it.
+    clock_at(monkeypatch, window_closes - timedelta(minutes=1))
+    assert waitlist_match.call(*task.args_kwargs["args"]) is None
+    assert client.get(first_link).status_code == 200
+
+    clock_at(monkeypatch, window_closes + timedelta(seconds=1))
+    assert waitlist_match.call(*task.args_kwargs["args"]) == second.pk
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.offered_start) == (WaitlistStatus.WAITING, None)
+    assert (second.status, second.offered_start) == (WaitlistStatus.OFFERED, start)
+    for response in (client.get(first_link), client.post(first_link)):
+        assert response.status_code == 410
+        assert "it has gone to the next patient on the waitlist" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+    # The second patient does not answer either, and nobody else waits: the time is offered to no one twice.
+    clock_at(monkeypatch, second.offered_at + timedelta(hours=2, seconds=1))
+    assert waitlist_match.call(*cascade_task(start).args_kwargs["args"]) is None
+    assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 2
+    assert set(WaitlistEntry.objects.values_list("status", flat=True)) == {WaitlistStatus.WAITING}
+
+
+def mail_body(message):
+    from django.core import mail
+
+    return next(email.body for email in reversed(mail.outbox) if email.to == [message.waitlist_entry.email])
+
+
+@pytest.mark.django_db
+def test_a_claimed_offer_is_not_passed_on(client, treatment, practitioner, day, start, monkeypatch):
+    first = entry_create(treatment, date_from=day, date_to=day, name="First")
+    entry_create(treatment, date_from=day, date_to=day, name="Second")
+    waitlist_time_freed(start=start, practitioner_id=practitioner.pk)
+    first.refresh_from_db()
+    assert client.post(claim_url(first)).status_code == 303
+
+    clock_at(monkeypatch, first.offered_at + timedelta(hours=3))
+    assert waitlist_match.call(*cascade_task(start).args_kwargs["args"]) is None
+    assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_time_too_close_to_book_online_is_offered_no_further(treatment, practitioner, monkeypatch):
+    start = local(today() + timedelta(days=3), 10)
+    first = entry_create(
+        treatment, date_from=timezone.localdate(start), date_to=timezone.localdate(start), name="First"
+    )
+    entry_create(treatment, date_from=timezone.localdate(start), date_to=timezone.localdate(start), name="Second")
+    waitlist_time_freed(start=start, practitioner_id=practitioner.pk)
+    first.refresh_from_db()
+
+    clock_at(monkeypatch, start - timedelta(minutes=30))  # the window passed; the visit is too near now
+    assert waitlist_match.call(*cascade_task(start).args_kwargs["args"]) is None
+    assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 1
+
+
+def test_the_window_to_claim_is_shorter_when_the_visit_is_close(settings):
+    from booking.waitlist.services import offer_window
+
+    settings.CLINIC_WAITLIST_OFFER_HOURS = 2
+    now = timezone.now()
+    assert offer_window(start=now + timedelta(days=3), offered_at=now) == timedelta(hours=2)
+    assert offer_window(start=now + timedelta(hours=4), offered_at=now) == timedelta(hours=1)
+    assert offer_window(start=now + timedelta(minutes=30), offered_at=now) == timedelta(minutes=15)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_late_claim_racing_the_offer_passing_on_never_books_for_the_patient_whose_window_closed(
+    live_server, clinic_content, working_every_day, monkeypatch
+):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    working_every_day(treatment, name="Dr Only One")
+    day = today() + timedelta(days=3)
+    start = local(day, 10)
+    first = entry_create(treatment, date_from=day, date_to=day, name="Anna")
+    second = entry_create(treatment, date_from=day, date_to=day, name="Boris")
+    waitlist_time_freed(start=start, practitioner_id=None)
+    first.refresh_from_db()
+    server = urlparse(live_server.url)
+    path = claim_url(first)
+    cookie, token = claim_session(server, path)  # the page opened in time; the button pressed too late
+
+    clock_at(monkeypatch, first.offered_at + timedelta(hours=2, seconds=1))
+    barrier = threading.Barrier(2)
+
+    def late_claim():
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Referer": live_server.url + path,
+        }
+        barrier.wait()
+        return http_request(server, "POST", path, body=f"csrfmiddlewaretoken={token}", headers=headers)[0]
+
+    def pass_on():
+        barrier.wait()
+        try:
+            return waitlist_match.call(start.isoformat(), None)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        claimed, passed = pool.submit(late_claim), pool.submit(pass_on)
+        assert claimed.result() == 410
+        assert passed.result() == second.pk
+
+    assert not Appointment.objects.exists()
+    second.refresh_from_db()
+    assert (second.status, second.offered_start) == (WaitlistStatus.OFFERED, start)
+    second_path = claim_url(second)
+    cookie, token = claim_session(server, second_path)
+    status, _ = http_request(
+        server,
+        "POST",
+        second_path,
+        body=f"csrfmiddlewaretoken={token}",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Referer": live_server.url + second_path,
+        },
+    )
+    assert status == 303
+    assert Appointment.objects.get().first_name == "Boris"

@@ -1,7 +1,8 @@
 """Queue again the send task of every email that is due and still waiting.
 
-For recovery: a crash between a transaction's commit and its after-commit enqueue, or a worker
-killed while sending, leaves an email owed with no task to send it; `make run` runs this at start.
+For recovery: a worker killed while sending, or task rows deleted by hand, leave an email owed with
+no task to send it (the task itself is written in the same transaction as the email, so a crash
+after a commit cannot lose it); `make run` runs this at start.
 Sending is idempotent (a row lock and the status check), so running this twice, or while workers
 run, never sends an email twice.
 """
