@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 
 from clinic.cache import ContentAdminMixin
@@ -14,8 +14,16 @@ admin.site.site_title = "Clinic admin"
 class ClinicDetailsAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["name", "phone", "email", "updated_at"]
     readonly_fields = ["updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
-        ("Clinic", {"fields": ["name", "address", "phone", "email", "opening_hours"]}),
+        ("Clinic", {"fields": ["name", "address", "phone", "email", "opening_hours", "directions_url"]}),
+        (
+            "Look of the site",
+            {
+                "fields": ["logo", "home_photo", "home_photo_alt", "accent_colour"],
+                "description": "Uploads are checked and resized for phones and computers when you save.",
+            },
+        ),
         (
             "Booking rules",
             {

@@ -1,4 +1,9 @@
+from urllib.parse import urlencode
+
 from django.db import models
+
+from clinic.images import IMAGE_HELP, WebImageField, alt_required
+from clinic.theme import DEFAULT_ACCENT, HEX_COLOUR, accent_validate
 
 
 class ClinicDetailsQuerySet(models.QuerySet):
@@ -37,6 +42,46 @@ class ClinicDetails(models.Model):
     notification_email = models.EmailField(
         blank=True, help_text="Where the clinic is told of new requests, cancellations and moves."
     )
+    directions_url = models.URLField(
+        "directions link",
+        blank=True,
+        help_text="A link to a map of the clinic (e.g. from OpenStreetMap). Left blank, the footer links to a map "
+        "search for the address.",
+    )
+    logo = WebImageField(
+        upload_to="identity/",
+        blank=True,
+        width_field="logo_width",
+        height_field="logo_height",
+        help_text="Shown before the clinic's name in every page's header. PNG with a transparent background is "
+        "best. Left blank, the site's own drawn logo is shown.",
+    )
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    home_photo = WebImageField(
+        "home page photo",
+        upload_to="identity/",
+        blank=True,
+        width_field="home_photo_width",
+        height_field="home_photo_height",
+        help_text=IMAGE_HELP,
+    )
+    home_photo_alt = models.CharField(
+        "home page photo description",
+        max_length=200,
+        blank=True,
+        help_text="What the photo shows, for patients who cannot see it.",
+    )
+    home_photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    home_photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    accent_colour = models.CharField(
+        max_length=7,
+        default=DEFAULT_ACCENT,
+        blank=True,
+        validators=[accent_validate],
+        help_text="Buttons and links, as # and six hexadecimal digits (e.g. #0b5c6b). It must be dark enough "
+        "for white text. Left blank, the site's own teal is used.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ClinicDetailsQuerySet.as_manager()
@@ -60,6 +105,26 @@ class ClinicDetails(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        alt_required(self, "home_photo", "home_photo_alt")
+
+    @property
+    def accent_hex(self):
+        """The accent's six digits for the theme stylesheet's address (clinic.views.theme_css)."""
+        colour = (self.accent_colour or "").lower()
+        return colour[1:] if HEX_COLOUR.match(colour) else DEFAULT_ACCENT[1:]
+
+    @property
+    def directions_link(self):
+        if self.directions_url:
+            return self.directions_url
+        if not self.address.strip():
+            return ""
+        return "https://www.openstreetmap.org/search?" + urlencode(
+            {"query": ", ".join(line.strip() for line in self.address.splitlines() if line.strip())}
+        )
 
 
 class PrivacyNoticeQuerySet(models.QuerySet):

@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from booking.admin import agenda
 from clinic import views
@@ -15,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("contact/", views.contact, name="contact"),
     path("privacy/", views.privacy, name="privacy"),
+    re_path(r"^theme/(?P<colour>[0-9a-f]{6})\.css$", views.theme_css, name="theme_css"),
     path("faq/", include("faq.urls")),
     path("", include("booking.urls")),
     path("healthz", views.healthz, name="healthz"),
@@ -25,5 +24,5 @@ urlpatterns = [
     path("admin/booking/agenda/", admin.site.admin_view(agenda.agenda), name="booking_agenda"),
     path("admin/", admin.site.urls),
     # Staff-uploaded images. Behind nginx in production these are served by nginx (docs/deploy.md).
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", views.media_file),
 ]

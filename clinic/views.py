@@ -1,6 +1,7 @@
 import logging
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Case, F, Min, When
 from django.db.models.functions import Greatest
@@ -14,11 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 from django.views.defaults import server_error as django_server_error
+from django.views.static import serve
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from booking.models import Message, Treatment
 from clinic.cache import cached_page
 from clinic.models import PrivacyNotice
+from clinic.theme import theme_css as theme_css_text
 from faq.models import Question
 
 logger = logging.getLogger(__name__)
@@ -30,6 +33,20 @@ def home(request):
     treatments = list(Treatment.objects.active())
     intro = Question.objects.for_page().first()
     return render(request, "clinic/home.html", {"treatments": treatments, "intro": intro})
+
+
+@require_safe
+def media_file(request, path):
+    # MEDIA_ROOT read on each request, not once when the URLs load, so the address follows the setting.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+@require_safe
+def theme_css(request, colour):
+    """The accent colour as CSS custom properties. The address names the colour, so it never changes."""
+    response = HttpResponse(theme_css_text(accent=f"#{colour}"), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @require_safe

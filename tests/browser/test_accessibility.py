@@ -47,6 +47,18 @@ def test_every_public_page_and_state_has_no_wcag_aa_violations(page):
     assert {name: lines for name, lines in found.items() if lines} == {}
 
 
+def test_every_public_page_and_state_has_no_wcag_aa_violations_in_the_dark_scheme(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    found = {}
+    for name in public_states(page):
+        # The dark scheme is really on: the page is drawn light on dark.
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(33, 37, 41)", name
+        found[name] = violations(page)
+    context.close()
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
 def test_the_admin_login_and_agenda_have_no_wcag_aa_violations(page):
     owner = get_user_model().objects.create_superuser("owner", "owner@example.com", "a long and unguessable passphrase")
     device = TOTPDevice.objects.create(user=owner, name="Phone")

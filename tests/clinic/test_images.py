@@ -1,6 +1,7 @@
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -100,3 +101,92 @@ def test_category_images_go_through_the_same_checks(admin_client):
     )
     assert response.status_code == 200
     assert "not an image we can read" in response.content.decode()
+
+
+def jpeg_with_exif(width, height, orientation):
+    """A phone photo: EXIF says how to turn it and carries the camera's location."""
+    image = Image.new("RGB", (width, height), (200, 60, 40))
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {2: (51.0, 30.0, 0.0)}  # GPSInfo: latitude
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_an_svg_named_png_is_refused_as_svg(admin_client):
+    svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    response = post_image(admin_client, "logo.png", svg)
+    assert response.status_code == 200
+    assert "SVG files are not accepted, because they can carry scripts" in response.content.decode()
+    assert not Question.objects.get(slug="procedure").image
+
+
+def test_an_html_page_named_jpg_is_refused(admin_client):
+    response = post_image(admin_client, "photo.jpg", b"<html><body>hello</body></html>", "image/jpeg")
+    assert response.status_code == 200
+    assert "not an image we can read" in response.content.decode()
+
+
+def test_a_cut_off_png_is_refused(admin_client):
+    data = png_bytes(300, 300, color=(1, 2, 3))
+    response = post_image(admin_client, "cut.png", data[: len(data) // 2])
+    assert response.status_code == 200
+    assert "not an image we can read" in response.content.decode()
+    assert not Question.objects.get(slug="procedure").image
+
+
+def test_a_file_over_5_mb_is_refused_with_the_limit(admin_client):
+    response = post_image(admin_client, "huge.png", png_bytes(1, 1) + b"\0" * (5 * 1024 * 1024))
+    assert response.status_code == 200
+    assert "The image is too large; the limit is 5 MB." in response.content.decode()
+
+
+def test_a_phone_photo_is_turned_upright_and_loses_its_exif(admin_client):
+    response = post_image(admin_client, "phone.jpg", jpeg_with_exif(400, 200, orientation=6), "image/jpeg")
+    assert response.status_code == 302
+    question = Question.objects.get(slug="procedure")
+    assert (question.image_width, question.image_height) == (200, 400)
+    with Image.open(question.image.path) as stored:
+        assert stored.size == (200, 400)
+        assert dict(stored.getexif()) == {}
+        assert "exif" not in stored.info
+
+
+def test_an_upload_is_kept_in_webp_and_jpeg_web_sizes_and_offered_in_a_srcset(admin_client, client):
+    response = post_image(admin_client, "wide.jpg", jpeg_with_exif(2400, 1200, orientation=1), "image/jpeg")
+    assert response.status_code == 302
+    question = Question.objects.get(slug="procedure")
+    stored = Path(question.image.path)
+    assert stored.suffix == ".jpg"
+    expected = {
+        f"{stored.stem}.w400.webp": ("WEBP", (400, 200)),
+        f"{stored.stem}.w800.webp": ("WEBP", (800, 400)),
+        f"{stored.stem}.w1200.webp": ("WEBP", (1200, 600)),
+        f"{stored.stem}.w400.jpg": ("JPEG", (400, 200)),
+        f"{stored.stem}.w800.jpg": ("JPEG", (800, 400)),
+    }
+    for name, (image_format, size) in expected.items():
+        with Image.open(stored.with_name(name)) as variant:
+            assert (variant.format, variant.size) == (image_format, size), name
+
+    html = client.get(reverse("faq:index")).content.decode()
+    base = question.image.url.rsplit("/", 1)[0]
+    assert f'<source type="image/webp" srcset="{base}/{stored.stem}.w400.webp 400w,' in html
+    assert (
+        f'srcset="{base}/{stored.stem}.w400.jpg 400w, {base}/{stored.stem}.w800.jpg 800w, {question.image.url} 1200w"'
+        in html
+    )
+    assert 'loading="lazy"' in html
+
+
+def test_a_png_with_transparency_stays_png(admin_client):
+    buffer = io.BytesIO()
+    Image.new("RGBA", (900, 300), (10, 120, 140, 0)).save(buffer, format="WEBP")
+    response = post_image(admin_client, "logo.webp", buffer.getvalue(), "image/webp")
+    assert response.status_code == 302
+    question = Question.objects.get(slug="procedure")
+    assert question.image.name.endswith(".png")
+    with Image.open(Path(question.image.path).with_name(Path(question.image.path).stem + ".w400.png")) as small:
+        assert small.format == "PNG" and small.mode == "RGBA"

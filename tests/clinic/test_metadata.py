@@ -1,13 +1,18 @@
 """Search engines and link previews find each public page once, with its own title and description."""
 
+import io
 import json
 import re
 from collections import Counter
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
 
 from booking.models import Treatment
+from clinic.cache import content_changed
 from tests.public_pages import get_pages, indexable_pages
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +120,37 @@ def test_the_sitemap_lists_every_public_page_and_nothing_private(client):
     }
     assert listed == expected
     assert [path for path in listed if path.startswith(PRIVATE)] == []
+
+
+def meta_tags(html):
+    found = re.findall(r'<meta (?:property|name)="((?:og|twitter):[a-z:_]+)" content="([^"]*)"', html)
+    return {key: unescape(value) for key, value in found}
+
+
+@pytest.mark.parametrize("name", ["home", "faq", "treatment"])
+def test_shared_links_preview_with_a_title_and_an_absolute_image_that_loads(client, name):
+    path = indexable_pages()[name]
+    tags = meta_tags(client.get(path).content.decode())
+    assert tags["og:title"] and tags["twitter:title"]
+    assert tags["og:description"]
+    assert tags["twitter:card"] == "summary_large_image"
+    assert tags["og:url"] == f"http://testserver{path}"
+    image = tags["og:image"]
+    assert image.startswith("http://testserver/"), image
+    response = client.get(image.removeprefix("http://testserver"))
+    assert response.status_code == 200
+    assert response["Content-Type"] in ("image/png", "image/jpeg")
+    assert tags["og:image:alt"]
+
+
+def test_a_treatment_photo_is_the_treatment_page_preview(client):
+    treatment = Treatment.objects.get(slug="hair-loss")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 900), (90, 120, 150)).save(buffer, format="JPEG")
+    treatment.image.save("hair.jpg", ContentFile(buffer.getvalue()), save=False)
+    treatment.image_alt = "A practitioner treating a patient's scalp"
+    treatment.save()
+    content_changed()
+    tags = meta_tags(client.get(treatment.get_absolute_url()).content.decode())
+    assert tags["og:image"] == f"http://testserver{treatment.image.url}"
+    assert tags["og:image:alt"] == "A practitioner treating a patient's scalp"

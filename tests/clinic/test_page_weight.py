@@ -6,19 +6,24 @@ brotli, the HTML at its gzip size (nginx compresses pages).
 """
 
 import gzip
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
+from PIL import Image
 
 from booking.models import Treatment
 from booking.requests.forms import start_format
 from booking.schedule.availability import first_day_today, free_slots
+from clinic.cache import content_changed
+from clinic.models import ClinicDetails
 
 pytestmark = pytest.mark.django_db
 
@@ -63,20 +68,64 @@ def public_pages(collected, working_every_day):
     ]
 
 
+PHONE_WIDTH = 390
+
+
+def srcset_choice(srcset):
+    """The candidate a 390 px phone at 1x takes: the narrowest at least as wide, else the widest."""
+    candidates = sorted((int(width.rstrip("w")), url) for url, width in (c.split() for c in srcset.split(",")))
+    return next((url for width, url in candidates if width >= PHONE_WIDTH), candidates[-1][1])
+
+
 def asset_urls(html):
-    """Every address the page makes the browser fetch: stylesheets, icons, scripts, images."""
+    """Every address the page makes a phone's browser fetch: stylesheets, icons, scripts, images. Of a
+    <picture>, its first <source> (WebP); of a srcset, the one size a phone takes."""
+    html = re.sub(r"<picture>\s*(<source\b[^>]*>).*?</picture>", lambda found: found.group(1), html, flags=re.DOTALL)
     urls = []
     for tag in re.findall(r"<(?:link|script|img|source)\b[^>]*>", html):
         if tag.startswith("<link") and not re.search(r'rel="[^"]*(stylesheet|icon|preload|manifest)', tag):
             continue
-        urls += re.findall(r'\s(?:src|href)="([^"]+)"', tag)
-        for srcset in re.findall(r'\ssrcset="([^"]+)"', tag):
-            urls += [candidate.split()[0] for candidate in srcset.split(",")]
+        srcset = re.search(r'\ssrcset="([^"]+)"', tag)
+        if srcset:
+            urls.append(srcset_choice(srcset.group(1)))
+        else:
+            urls += re.findall(r'\s(?:src|href)="([^"]+)"', tag)
     return urls
 
 
-def sent_size(root, url):
-    """The bytes whitenoise sends for /static/<name>: the .br file when it made one, else the file."""
+def photo(width, height, seed):
+    """A photograph-like image (noise compresses as badly as a real photo), as a staff upload after its checks."""
+    noise = Image.effect_noise((width, height), 60).convert("RGB")
+    tint = Image.new("RGB", (width, height), (180 - seed * 20, 150, 130 + seed * 10))
+    buffer = io.BytesIO()
+    Image.blend(noise, tint, 0.6).save(buffer, format="JPEG", quality=82)
+    return ContentFile(buffer.getvalue())
+
+
+@pytest.fixture
+def with_photos():
+    """The clinic's look filled in as staff would: a logo, the home page photo and each treatment's photo."""
+    details = ClinicDetails.objects.get(pk=1)
+    buffer = io.BytesIO()
+    Image.new("RGBA", (320, 96), (11, 92, 107, 255)).save(buffer, format="PNG")
+    details.logo.save("logo.png", ContentFile(buffer.getvalue()), save=False)
+    details.home_photo.save("room.jpg", photo(1200, 800, 0), save=False)
+    details.home_photo_alt = "The treatment room"
+    details.save()
+    for seed, treatment in enumerate(Treatment.objects.active(), start=1):
+        treatment.image.save(f"{treatment.slug}.jpg", photo(1200, 800, seed), save=False)
+        treatment.image_alt = f"{treatment.name}: the treatment being given"
+        treatment.save()
+    content_changed()
+
+
+def sent_size(root, url, client=None):
+    """The bytes whitenoise sends for /static/<name>: the .br file when it made one, else the file. Other
+    addresses (the accent colour's /theme/<colour>.css, uploaded /media/ images) as the site sends them."""
+    if not url.startswith("/static/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return len(b"".join(response) if response.streaming else response.content)
     path = Path(root) / urlsplit(url).path.removeprefix("/static/")
     for compressed in (path.with_name(path.name + ".br"), path.with_name(path.name + ".gz")):
         if compressed.exists():
@@ -90,22 +139,25 @@ def css_urls(root, url):
 
 
 def test_each_public_page_with_its_assets_weighs_under_100_kb_in_at_most_10_requests(client, public_pages, collected):
+    # As installed (the drawn logo and illustrations). Uploaded photos are not in this budget yet: with the
+    # with_photos fixture's logo and five noise-filled 400 px WebP photos the home page weighed 120 KB (2026-12-07).
     for page in public_pages:
         response = client.get(page)
         assert response.status_code == 200, page
         html = response.content.decode()
         assets = list(dict.fromkeys(asset_urls(html)))
         assert not [url for url in assets if urlsplit(url).netloc not in ("", "testserver")], page
-        assert all(url.startswith("/static/") or url.startswith("/media/") for url in assets), (page, assets)
-        nested = [found for url in assets if url.endswith(".css") for found in css_urls(collected, url)]
+        assert all(url.startswith(("/static/", "/media/", "/theme/")) for url in assets), (page, assets)
+        nested = [url for url in assets if url.startswith("/static/") and url.endswith(".css")]
+        nested = [found for url in nested for found in css_urls(collected, url)]
         assert not [url for url in nested if urlsplit(url).netloc], (page, nested)
-        total = len(gzip.compress(response.content)) + sum(sent_size(collected, url) for url in assets)
+        total = len(gzip.compress(response.content)) + sum(sent_size(collected, url, client) for url in assets)
         requests = 1 + len(assets) + len(set(nested))
         assert total < BUDGET_BYTES, (page, total, assets)
         assert requests <= MAX_REQUESTS, (page, requests, assets)
 
 
-def test_every_image_on_a_public_page_has_its_size_written_in(client, public_pages):
+def test_every_image_on_a_public_page_has_its_size_written_in(client, public_pages, with_photos):
     for page in public_pages:
         for tag in re.findall(r"<img\b[^>]*>", client.get(page).content.decode()):
             assert re.search(r'\swidth="\d+"', tag) and re.search(r'\sheight="\d+"', tag), (page, tag)

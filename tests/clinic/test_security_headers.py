@@ -138,6 +138,7 @@ def sample_urls(site):
             "booking:waitlist_claim", kwargs={"token": waitlist_claim_token(entry=site.entry)}
         ),
         "^media/(?P<path>.*)$": "/media/no-such-image.jpg",
+        "theme_css": reverse("theme_css", args=["0b5c6b"]),
     }
 
 
