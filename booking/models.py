@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
-from django.db.models import Func
+from django.db.models import Func, Q
 from django.urls import reverse
 
 from clinic.images import WebImage
@@ -234,11 +234,8 @@ class AppointmentQuerySet(models.QuerySet):
     def overlapping(self, start, end):
         return self.filter(starts_at__lt=end, blocked_until__gt=start)
 
-    def expiry_due(self, now):
-        """Requests still waiting (for the patient's email confirmation or for staff) past their hold."""
-        return self.filter(
-            models.Q(expires_at__lte=now) | models.Q(starts_at__lte=now), status=AppointmentStatus.REQUESTED
-        )
+    def expiry_due(self, now):  # requests still waiting past their hold, or their visit
+        return self.filter(Q(expires_at__lte=now) | Q(starts_at__lte=now), status=AppointmentStatus.REQUESTED)
 
 
 class Appointment(models.Model):
@@ -269,22 +266,9 @@ class Appointment(models.Model):
     sequence = models.PositiveIntegerField(default=0, editable=False)
     # The form's one-time key: a resubmitted form finds its appointment instead of making another.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    # A request made online holds its time for a short while until the patient confirms their
-    # email address from the link we sent, then until staff answer; past expires_at it lapses.
-    email_confirmed_at = models.DateTimeField(
-        "email address confirmed",
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="When the address was confirmed: by the patient's link, a known device, staff or a waitlist link.",
-    )
-    expires_at = models.DateTimeField(
-        "request expires",
-        null=True,
-        blank=True,
-        editable=False,
-        help_text="A request still waiting at this time is expired and its time freed.",
-    )
+    # An online request waiting past expires_at (address unconfirmed, or unanswered) expires: booking.requests.
+    email_confirmed_at = models.DateTimeField("email address confirmed", null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField("request expires", null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -381,7 +365,6 @@ class MessageQuerySet(models.QuerySet):
 
 class Message(models.Model):
     """One email the site owes someone: written in the same transaction as the change it reports.
-
     Holds no address, and no text but the reason staff gave for a decline or cancellation
     (``context["note"]``): the rest is built when it is sent, from the appointment as it is then.
     Erasing a patient's data removes that reason too (``booking.privacy.anonymise``).
@@ -425,8 +408,7 @@ class WaitlistStatus(models.TextChoices):
 
 
 class WaitlistQuerySet(models.QuerySet):
-    def open(self, today):
-        """Entries that may still be offered a time."""
+    def open(self, today):  # entries that may still be offered a time
         return self.filter(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED], date_to__gte=today)
 
 

@@ -29,7 +29,6 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(
                 blank=True,
                 editable=False,
-                help_text="When the address was confirmed: by the patient's link, a known device, staff or a waitlist link.",
                 null=True,
                 verbose_name="email address confirmed",
             ),
@@ -40,7 +39,6 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(
                 blank=True,
                 editable=False,
-                help_text="A request still waiting at this time is expired and its time freed.",
                 null=True,
                 verbose_name="request expires",
             ),
