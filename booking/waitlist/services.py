@@ -186,17 +186,28 @@ def offer_was_claimed(entry, start):
     return entry.status == WaitlistStatus.BOOKED and entry.appointment_id is not None and entry.offered_start == start
 
 
-def waitlist_offer_check(*, entry, start, now=None):
-    """What a claim link shows now, changing nothing: "open", "booked", "closed", "lapsed", "too_late" or "taken"."""
-    now = now or timezone.now()
-    if offer_was_claimed(entry, start):
-        return "booked"
+def offer_closed_reason(*, entry, start, now):
+    """Why this offer cannot be claimed now, an OfferClosed reason ("closed", "lapsed", "too_late"), or None.
+
+    The one rule for both the claim link's page and the claim itself; a booked offer is not asked.
+    """
     if entry.status != WaitlistStatus.OFFERED or entry.offered_start != start:
         return "lapsed" if offer_passed_on(entry, start) else "closed"
     if offer_expires_at(entry=entry) <= now:
         return "lapsed"
     if start < booking_window(rules=ClinicDetails.objects.current(), now=now)[0]:
         return "too_late"
+    return None
+
+
+def waitlist_offer_check(*, entry, start, now=None):
+    """What a claim link shows now, changing nothing: "open", "booked", "closed", "lapsed", "too_late" or "taken"."""
+    now = now or timezone.now()
+    if offer_was_claimed(entry, start):
+        return "booked"
+    reason = offer_closed_reason(entry=entry, start=start, now=now)
+    if reason is not None:
+        return reason
     if not practitioners_free_at(treatment=entry.treatment, start=start, now=now):
         return "taken"
     return "open"
@@ -222,13 +233,12 @@ def waitlist_claim(*, entry, start, now=None):
             raise OfferClosed("closed")
         if offer_was_claimed(locked, start):
             return locked.appointment
-        if locked.status != WaitlistStatus.OFFERED or locked.offered_start != start:
-            raise OfferClosed("lapsed" if offer_passed_on(locked, start) else "closed")
-        if offer_expires_at(entry=locked) <= now:
-            raise OfferClosed("lapsed")
+        reason = offer_closed_reason(entry=locked, start=start, now=now)
+        if reason in ("closed", "lapsed"):
+            raise OfferClosed(reason)
         problem = None
-        if start < booking_window(rules=ClinicDetails.objects.current(), now=now)[0]:
-            problem = OfferClosed("too_late")
+        if reason == "too_late":
+            problem = OfferClosed(reason)  # the entry goes back in the queue below
         else:
             try:
                 appointment = appointment_request(
