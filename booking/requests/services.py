@@ -28,6 +28,11 @@ def request_is_lapsed(*, appointment, now):
     )
 
 
+def request_confirmable(*, appointment, now):
+    """The emailed link may still confirm the address: the visit is going ahead and no hold ran out."""
+    return appointment.status in ACTIVE_STATUSES and not request_is_lapsed(appointment=appointment, now=now)
+
+
 def request_email_confirm(*, appointment, now=None):
     """The patient followed the emailed link: the address is theirs. Returns (appointment, newly confirmed).
 
@@ -39,7 +44,7 @@ def request_email_confirm(*, appointment, now=None):
         now = now or timezone.now()
         if locked.email_confirmed_at is not None:
             return locked, False
-        if locked.status not in ACTIVE_STATUSES or request_is_lapsed(appointment=locked, now=now):
+        if not request_confirmable(appointment=locked, now=now):
             raise RequestExpired
         locked.email_confirmed_at = now
         fields = ["email_confirmed_at", "updated_at"]

@@ -30,7 +30,7 @@ from booking.links import (
     confirmation_token,
     manage_token,
 )
-from booking.models import Appointment, AppointmentStatus, Practitioner, Treatment
+from booking.models import Appointment, Practitioner, Treatment
 from booking.requests.forms import (
     ANY_PRACTITIONER,
     DetailsForm,
@@ -39,7 +39,7 @@ from booking.requests.forms import (
     start_parse,
 )
 from booking.requests.middleware import kept_times_page_keep
-from booking.requests.services import RequestExpired, request_email_confirm, request_is_lapsed
+from booking.requests.services import RequestExpired, request_confirmable, request_email_confirm
 from booking.schedule.availability import availability_computed, booking_window, first_day_today, nearest_free_slots
 from clinic.cache import cached_page, clinic_details, page_response, response_is_shared, visitor_is_anonymous
 from clinic.client_ip import client_ip
@@ -398,7 +398,8 @@ def email_known(request, email):
 
 
 def email_remember(request, response, email):
-    digests = [email_digest(email)] + [digest for digest in known_emails(request) if digest != email_digest(email)]
+    digest = email_digest(email)
+    digests = [digest] + [known for known in known_emails(request) if known != digest]
     response.set_cookie(
         KNOWN_EMAILS_COOKIE,
         signing.dumps(digests[:KNOWN_EMAILS_KEPT], salt=KNOWN_EMAILS_SALT),
@@ -423,9 +424,7 @@ def email_confirm(request, token):
     if appointment.email_confirmed_at is not None:
         return confirmation_redirect(appointment)  # used once already: where the request stands
     if request.method == "GET":
-        if appointment.status == AppointmentStatus.REQUESTED and not request_is_lapsed(
-            appointment=appointment, now=timezone.now()
-        ):
+        if request_confirmable(appointment=appointment, now=timezone.now()):
             return render(request, "booking/email_confirm.html", {"appointment": appointment})
         return render(request, "booking/email_confirm_expired.html", {"appointment": appointment}, status=410)
     try:
