@@ -23,6 +23,7 @@ from booking.emails.tasks import message_send
 from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails
+from tests.clock import clock_at
 
 K = MessageKind
 PATIENT = {
@@ -72,11 +73,6 @@ def owed(booked):
 
 def tasks_for(message):
     return DBTaskResult.objects.filter(task_path="booking.emails.tasks.message_send", args_kwargs__args=[message.pk])
-
-
-def clock_at(monkeypatch, moment):
-    """Time passes: every timezone.now() from here on says ``moment``."""
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 @pytest.mark.django_db

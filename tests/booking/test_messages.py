@@ -24,6 +24,7 @@ from booking.links import appointment_from_manage_token
 from booking.models import AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import ClinicDetails
+from tests.clock import clock_at
 
 pytestmark = pytest.mark.django_db
 
@@ -113,11 +114,6 @@ def send_due():
         if len(mail.outbox) > before:
             sent[message.kind] = mail.outbox[-1]
     return sent
-
-
-def clock_at(monkeypatch, moment):
-    """Time passes: every timezone.now() from here on says ``moment``."""
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def message_tasks():

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from booking.appointments.services import appointment_transition
@@ -25,6 +24,7 @@ from booking.requests.forms import start_format
 from booking.requests.services import requests_expire_due
 from booking.requests.tasks import request_expire
 from booking.schedule.availability import first_day_today, free_slots
+from tests.clock import clock_at
 from tests.factories import answers_fine
 
 pytestmark = pytest.mark.django_db
@@ -71,10 +71,6 @@ def confirm_path(appointment):
     email = email_build(message=message)
     url = re.search(r"https?://\S+/book/confirm-email/\S+/", email.body).group(0)
     return urlparse(url).path
-
-
-def clock_at(monkeypatch, moment):
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def kinds(appointment):

@@ -32,6 +32,7 @@ from booking.requests.botcheck import form_token
 from booking.waitlist.services import waitlist_time_freed
 from booking.waitlist.tasks import waitlist_match
 from clinic.models import PrivacyNotice
+from tests.clock import clock_at
 
 TYPED = {
     "first_name": "Grace",
@@ -589,11 +590,6 @@ def test_two_simultaneous_claims_of_one_freed_time_leave_exactly_one_appointment
 
 
 # An unclaimed offer goes round the waitlist
-
-
-def clock_at(monkeypatch, moment):
-    """Time passes: every timezone.now() from here on says ``moment``."""
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def cascade_task(start):
