@@ -30,6 +30,7 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpResponse
+from django.utils.translation import get_language
 
 VERSION_KEY = "clinic:content-version"
 # How stale another worker's pages may be after a staff edit, at most.
@@ -92,8 +93,9 @@ def content_changed():
 
 
 def page_address(request):
-    # The page shows its own absolute address (canonical link), so scheme and host are part of it.
-    return hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    # The page shows its own absolute address (canonical link), so scheme and host are part of it;
+    # and it is written in the request's language (LocaleMiddleware runs before), which keys it too.
+    return hashlib.sha256(f"{get_language()} {request.build_absolute_uri()}".encode()).hexdigest()
 
 
 def page_key(version, address):

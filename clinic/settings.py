@@ -82,6 +82,12 @@ MIDDLEWARE = [
     "clinic.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The language comes from the address alone (/fr/... or English), so it needs no session and
+    # stands before the page caches, which key their pages by it; its Content-Language and Vary
+    # headers reach kept pages too. A first visit to an English address from a browser that asks
+    # for French (or a visitor who chose French) is sent to the French one (clinic/i18n.py).
+    "django.middleware.locale.LocaleMiddleware",
+    "clinic.i18n.preferred_language_redirect",
     # Home and FAQ as this worker keeps them, for visitors without a session (clinic/cache.py).
     "clinic.cache.cached_page_middleware",
     # The free-times page as this worker kept it, for the same visitors (booking/requests/middleware.py).
@@ -220,6 +226,14 @@ CLINIC_ADMIN_2FA = os.environ.get("CLINIC_ADMIN_2FA", "on").strip().lower() != "
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
+# English at the addresses the site always had, French under /fr/ (docs/i18n.md).
+LANGUAGES = [("en-gb", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The visitor's choice from the switch on every page, a year; not a secret, readable by nothing else.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
 # The clinic's own zone: times are stored in UTC and shown in this zone.
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "Europe/London")
 USE_I18N = True

@@ -4,7 +4,15 @@ from django.urls import reverse
 from booking.models import Treatment
 
 
-class StaticSitemap(Sitemap):
+class BilingualSitemap(Sitemap):
+    """Every page once per language, each with its alternates and x-default (the English page)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class StaticSitemap(BilingualSitemap):
     def items(self):
         return ["home", "faq:index", "contact", "privacy", "booking:treatments", "booking:book"]
 
@@ -12,7 +20,7 @@ class StaticSitemap(Sitemap):
         return reverse(item)
 
 
-class TreatmentSitemap(Sitemap):
+class TreatmentSitemap(BilingualSitemap):
     def items(self):
         return Treatment.objects.active()
 

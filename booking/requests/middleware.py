@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from booking.schedule.availability import availability_computed, computed
 from clinic.cache import content_version, page_response, visitor_is_anonymous
@@ -29,7 +30,7 @@ class KeptPage:
 
 
 def kept_key(request):
-    return ("kept-page", request.build_absolute_uri())
+    return ("kept-page", get_language(), request.build_absolute_uri())
 
 
 def kept_times_page_keep(request, *, entry, until):

@@ -74,7 +74,7 @@ def test_every_public_page_has_its_own_title_and_description_and_a_language(head
     titles = Counter(head.titles[0].strip() for head in heads.values())
     descriptions = Counter(head.descriptions[0].strip() for head in heads.values())
     for name, head in heads.items():
-        assert head.lang == "en", name
+        assert head.lang == "en-gb", name
         assert len(head.titles) == 1 and head.titles[0].strip(), name
         assert len(head.descriptions) == 1 and len(head.descriptions[0].strip()) >= 30, name
     assert [title for title, count in titles.items() if count > 1] == []
@@ -115,10 +115,11 @@ def test_the_faq_structured_data_is_a_schema_org_faq_page(heads):
 def test_the_sitemap_lists_every_public_page_and_nothing_private(client):
     body = client.get("/sitemap.xml").content.decode()
     listed = set(re.findall(r"<loc>http://testserver(/[^<]*)</loc>", body))
-    expected = set(indexable_pages().values()) | {
+    english = set(indexable_pages().values()) | {
         f"/treatments/{slug}/" for slug in Treatment.objects.active().values_list("slug", flat=True)
     }
-    assert listed == expected
+    # Each page once in English at its old address and once in French under /fr/.
+    assert listed == english | {f"/fr{path}" for path in english}
     assert [path for path in listed if path.startswith(PRIVATE)] == []
 
 

@@ -1,0 +1,56 @@
+"""The site's two languages: English at the addresses it always had, French under /fr/ (docs/i18n.md).
+
+A visitor's first English page follows the browser's Accept-Language, and afterwards the choice
+made with the switch on every page (Django's language cookie): both send a visitor who prefers
+French from an English address to the same page in French. Nothing here reads the session, so
+public pages stay one page for every visitor of a language and remain cacheable (clinic/cache.py).
+"""
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.urls import translate_url
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, get_language_from_request
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+
+# The switch posts here from pages every visitor shares, which therefore carry no CSRF token (one
+# would make each page personal and uncacheable). The view only sets the language cookie and
+# redirects to an address on this site, so a forged post can at worst change a visitor's language.
+language_set = csrf_exempt(set_language)
+
+
+def preferred_language_redirect(get_response):
+    """Sends a GET for an English page to the same page in the visitor's preferred other language."""
+
+    def middleware(request):
+        if request.method in ("GET", "HEAD") and request.LANGUAGE_CODE == settings.LANGUAGE_CODE:
+            preferred = get_language_from_request(request, check_path=False)
+            if preferred != settings.LANGUAGE_CODE:
+                here = request.get_full_path()
+                # An address outside the translated pages (admin, /healthz) translates to itself.
+                there = translate_url(here, preferred)
+                if there != here:
+                    response = HttpResponseRedirect(there)
+                    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+                    return response
+        return get_response(request)
+
+    return middleware
+
+
+def language_links(request):
+    """This page in each language: the switch, and the hreflang alternates of every page."""
+    current = get_language()
+    return [
+        {
+            "code": code,
+            "name": name,
+            "url": request.build_absolute_uri(translate_url(request.path, code)),
+            # Where the switch goes, query included. Translated here: the switch's own address is
+            # English, and from there Django cannot resolve a French one to translate it back.
+            "next": translate_url(request.get_full_path(), code),
+            "current": code == current,
+        }
+        for code, name in settings.LANGUAGES
+    ]
