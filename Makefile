@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MANAGE_ENV := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key 2>/dev/null || echo quick-start-only)}" \
 	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-localhost}"
 
-.PHONY: run serve test lint install clean-db backup restore bench bench-ratelimit bench-pagecache audit
+.PHONY: run serve test lint install messages clean-db backup restore bench bench-ratelimit bench-pagecache audit
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed messages
+
+# The French catalog compiled from locale/fr/LC_MESSAGES/django.po (the .mo files are not committed).
+messages: $(VENV)/.installed
+	$(MANAGE_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 run: install
 	scripts/run.sh

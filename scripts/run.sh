@@ -44,6 +44,7 @@ trap cleanup INT TERM HUP EXIT
 # Also makes the cache tables (clinic migration 0006) for the shared cache and the rate counters.
 "$PY" manage.py migrate --noinput
 "$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 "$PY" manage.py ensure_admin
 # Emails whose task was lost (a crash, a worker killed mid-send) are queued again; sent ones are not.
 "$PY" manage.py messages_requeue
