@@ -5,6 +5,7 @@ from datetime import time
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -143,3 +144,12 @@ def _page_cache_per_test(settings, request):
         **settings.CACHES,
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid},
     }
+
+
+@pytest.fixture(autouse=True)
+def _english_to_start_with():
+    """A request to a French page leaves French active in this thread (LocaleMiddleware activates the
+    language of each request and leaves it): every test starts in English, as a fresh request would."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
