@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
 from django.core import signing
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -52,8 +53,12 @@ class ClinicAdminSite(AdminSite):
             if limited is not None:
                 return ratelimit_response(request, limited=limited)
         response = super().login(request, extra_context)
+        signed_in = response.status_code == 302 and request.user.is_authenticated
+        if signed_in and admin_2fa_required() and not request.user.is_verified():
+            # The password was right and there is no second factor yet: setting one up comes first.
+            return redirect("two_factor_enrol")
         # The login view redirects only once the password and, where required, the code were right.
-        if username and response.status_code == 302 and request.user.is_authenticated:
+        if username and signed_in:
             response.set_cookie(
                 KNOWN_BROWSER_COOKIE,
                 signing.dumps(name_digest(username), salt=KNOWN_BROWSER_SALT),

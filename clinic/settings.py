@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "clinic",
     "faq",
@@ -216,7 +217,8 @@ for _proxy in CLINIC_TRUSTED_PROXIES:
 # Two-factor login (django-otp, TOTP) for every staff account whenever DEBUG is off; only an
 # explicit CLINIC_ADMIN_2FA=off (the quick start, tests) turns it off.
 CLINIC_ADMIN_2FA = os.environ.get("CLINIC_ADMIN_2FA", "on").strip().lower() != "off"
-# Secrets are handed out by `manage.py otp_enroll` only: the admin never shows a device's key or QR code.
+# Staff see their own new authenticator's secret once, on the enrolment page (clinic/two_factor/);
+# the admin's device pages never show a device's key or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"

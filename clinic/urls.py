@@ -22,6 +22,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     # Before the admin's own URLs, whose catch-all would otherwise answer this address.
     path("admin/booking/agenda/", admin.site.admin_view(agenda.agenda), name="booking_agenda"),
+    path("", include("clinic.two_factor.urls")),
     path("admin/", admin.site.urls),
     # Staff-uploaded images. Behind nginx in production these are served by nginx (docs/deploy.md).
     re_path(r"^media/(?P<path>.*)$", views.media_file),
