@@ -58,17 +58,21 @@ def enrol(request):
         limited = ratelimit_hit(scope="two_factor_enrol", kind="username", value=user.get_username().lower())
         if limited is not None:
             return ratelimit_response(request, limited=limited)
-        codes = authenticator_confirm(device=device, token=form.cleaned_data["otp_token"])
+        allowed, _ = device.verify_is_allowed()
+        codes = authenticator_confirm(device=device, token=form.cleaned_data["otp_token"]) if allowed else None
         if codes is not None:
             otp_login(request, device)
             request.session[CODES_SESSION_KEY] = codes
             return redirect("two_factor_recovery_codes")
-        # A wrong code counts towards the lockout like a wrong password.
+        # A wrong code counts towards the lockout like a wrong password, and so does one sent too soon.
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        form.add_error(
-            "otp_token",
-            "That code is not right. Check the app shows this site, then enter the code it shows now.",
-        )
+        if allowed:
+            form.add_error(
+                "otp_token", "That code is not right. Check the app shows this site, then enter the code it shows now."
+            )
+        else:
+            # django-otp's own throttle: each wrong code doubles the wait before the next try.
+            form.add_error("otp_token", "Too many wrong codes just now. Wait a few seconds, then enter the code again.")
     secret = b32encode(device.bin_key).decode().rstrip("=")
     context = {
         **page_context(request, "Set up two-factor sign-in", signed_in=False),
