@@ -198,7 +198,10 @@ def link_pages():
         return reverse("booking:waitlist_claim", kwargs={"token": waitlist_claim_token(entry=entry)})
 
     manage = reverse("booking:manage", kwargs={"token": manage_token(appointment=active)})
+    details = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
     return {
+        "times with a time taken": (f"{details}?start={start_format(times[4])}&practitioner=any", 409),
+        "times with a garbled time": (f"{details}?start=tomorrow&practitioner=any", 400),
         "cancel confirmation": (manage + "cancel/", 200),
         "appointment link forged": (reverse("booking:manage", kwargs={"token": "forged:link"}), 404),
         "appointment link expired": (reverse("booking:manage", kwargs={"token": old}), 410),
