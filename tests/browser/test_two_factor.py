@@ -59,6 +59,9 @@ def test_a_new_member_sets_up_the_authenticator_then_signs_in_with_a_recovery_co
     codes_problems = violations(page)
     page.get_by_role("button", name="I have kept my codes").click()
     expect(page.locator(".messagelist")).to_contain_text("Two-factor sign-in is set up")
+    page.get_by_role("link", name="Two-factor sign-in").click()
+    expect(page.get_by_role("main")).to_contain_text(f"You have {len(codes)} unused recovery codes")
+    manage_problems = violations(page)
     page.get_by_role("button", name=re.compile("Log out", re.I)).click()
 
     # A lost phone: a recovery code signs in, once.
@@ -67,4 +70,8 @@ def test_a_new_member_sets_up_the_authenticator_then_signs_in_with_a_recovery_co
     page.get_by_role("button", name=re.compile("Log out", re.I)).click()
     sign_in(page, code=codes[0])
     expect(page.locator(".errornote")).to_contain_text("used already")
-    assert {"enrol": enrol_problems, "codes": codes_problems} == {"enrol": [], "codes": []}
+    assert {"enrol": enrol_problems, "codes": codes_problems, "manage": manage_problems} == {
+        "enrol": [],
+        "codes": [],
+        "manage": [],
+    }
