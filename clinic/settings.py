@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "booking",
     # Health questions and answers: health data in tables and permissions of their own.
     "booking.intake",
+    "booking.insights",
 ]
 
 MIDDLEWARE = [

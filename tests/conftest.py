@@ -66,6 +66,7 @@ SEED_MIGRATIONS = [
     ("booking.migrations.0007_staff_groups", "groups_create"),
     ("booking.intake.migrations.0002_starting_questions", "forwards"),
     ("booking.migrations.0013_outbox_permissions", "grants_add"),
+    ("booking.insights.migrations.0002_managers_see_insights", "grant"),
 ]
 
 

@@ -80,6 +80,7 @@ CLINIC_MANAGERS = {
     # The outbox, without the patients' addresses (no appointment permission), and "send again".
     "booking.view_message",
     "booking.change_message",
+    "insights.view_insights",
 }
 
 
