@@ -9,8 +9,9 @@ DOWNLOADS = {"weeks", "outcomes", "weekdays", "hours", "treatments", "practition
 
 
 class PeriodForm(forms.Form):
-    first_day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    last_day = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    # A date field's value is always ISO (YYYY-MM-DD), whatever the locale's way of writing dates.
+    first_day = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    last_day = forms.DateField(label="Last day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     download = forms.ChoiceField(
         required=False, choices=[("", "")] + [(name, name) for name in sorted(DOWNLOADS)], widget=forms.HiddenInput
     )
