@@ -1,4 +1,5 @@
-"""Every public page's HTML passes the Nu Html Checker (vnu.jar from npm's vnu-jar, installed by `make install`)."""
+"""Every public page's HTML, and the outbox's and insights' admin pages, pass the Nu Html Checker
+(vnu.jar from npm's vnu-jar, installed by `make install`)."""
 
 import json
 import os
@@ -8,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 
+from tests.booking.test_outbox import failed_email
+from tests.insights.test_views import appointments
 from tests.public_pages import get_pages, post_pages
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +62,36 @@ def test_every_public_page_passes_the_nu_html_checker(client, tmp_path):
     ]
     assert errors == [], "\n".join(errors)
     assert result.returncode == 0
+
+
+def html_errors(command, pages, tmp_path):
+    files = []
+    for name, html in pages.items():
+        file = tmp_path / (name.replace(" ", "-") + ".html")
+        file.write_bytes(html)
+        files.append(str(file))
+    result = subprocess.run([*command, *files], capture_output=True, text=True)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    return [
+        f"{Path(message.get('url', '')).stem} line {message.get('lastLine')}: {message['message']}"
+        for message in messages
+        if message["type"] in ("error", "non-document-error")
+    ]
+
+
+def test_the_outbox_and_insights_pages_pass_the_nu_html_checker(client, tmp_path, working_every_day):
+    command = vnu_command()
+    failed_email(working_every_day)
+    appointments(14)
+    client.force_login(User.objects.create_superuser("owner", "owner@example.com", "a long owner password"))
+    period = "first_day=2026-01-01&last_day=2026-01-10"
+    pages = {
+        "admin index": client.get("/admin/"),
+        "outbox": client.get("/admin/booking/message/?status__exact=failed"),
+        "insights": client.get(f"/admin/insights/?{period}"),
+        "insights empty": client.get("/admin/insights/?first_day=2020-01-01&last_day=2020-01-02"),
+        "insights wrong period": client.get("/admin/insights/?first_day=2026-02-01&last_day=2026-01-01"),
+    }
+    assert [response.status_code for response in pages.values()] == [200, 200, 200, 200, 400]
+
+    assert html_errors(command, {name: response.content for name, response in pages.items()}, tmp_path) == []
