@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from booking.admin.export import csv_cell
 from booking.insights.charts import bar_chart
 from booking.insights.forms import PeriodForm
 from booking.insights.services import OUTCOME_LABELS, insights_for
@@ -55,7 +56,8 @@ def csv_response(name, table, period):
     response["Content-Disposition"] = f'attachment; filename="insights-{name}-{period}.csv"'
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows(rows)
+    # Treatment and practitioner names are typed by staff: never a formula in a spreadsheet.
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
     return response
 
 

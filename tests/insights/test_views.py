@@ -176,3 +176,14 @@ def test_the_figures_take_as_many_queries_for_20000_appointments_as_for_100(clie
 
     assert many == few
     assert f"<strong>{20_000:,}</strong>".replace(",", "") in client.get(PAGE, whole).content.decode()
+
+
+def test_a_name_that_looks_like_a_formula_is_written_to_the_csv_as_text(client):
+    manager(client)
+    appointments(1)
+    Treatment.objects.filter(slug="hair-loss").update(name="=HYPERLINK(evil)")
+
+    response = client.get(PAGE, period(date(2026, 1, 1), date(2026, 1, 10), download="treatments"))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][0] == "'=HYPERLINK(evil)"
