@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    # Form widgets render through TEMPLATES (FORM_RENDERER), so templates/ can correct one (admin/widgets/).
+    "django.forms",
     "django_tasks",
     "django_tasks_db",
     "crispy_forms",
@@ -70,6 +72,8 @@ INSTALLED_APPS = [
     "booking.intake",
     "booking.insights",
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     # First: a request id for every response and one JSON log line per request (clinic/logging.py).

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from tests.booking.test_outbox import failed_email
 from tests.insights.test_views import appointments
-from tests.public_pages import get_pages, post_pages
+from tests.public_pages import error_responses, get_pages, link_pages, post_pages, post_states
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,19 @@ def vnu_command():
     return ["java", "-Xss8m", "-jar", str(VNU), "--errors-only", "--format", "json"]
 
 
+def nu_errors(command, files):
+    """The checker's errors on the files, one line each ("<file> line <n>: <message>")."""
+    result = subprocess.run([*command, *files], capture_output=True, text=True)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    errors = [
+        f"{Path(message.get('url', '')).stem} line {message.get('lastLine')}: {message['message']}"
+        for message in messages
+        if message["type"] in ("error", "non-document-error")
+    ]
+    assert errors or result.returncode == 0, result.stderr
+    return errors
+
+
 def rendered_pages(client):
     pages = {}
     for name, path in get_pages().items():
@@ -42,6 +55,14 @@ def rendered_pages(client):
     for name, (path, data) in post_pages().items():
         response = client.post(path, data)
         assert response.status_code == 400, name
+        pages[name] = response.content
+    for name, (path, status) in link_pages().items():
+        response = client.get(path)
+        assert response.status_code == status, name
+        pages[name] = response.content
+    for name, (path, data, status) in post_states().items():
+        response = client.post(path, data)
+        assert response.status_code == status, name
         pages[name] = response.content
     return pages
 
@@ -53,30 +74,29 @@ def test_every_public_page_passes_the_nu_html_checker(client, tmp_path):
         file = tmp_path / (name.replace(" ", "-") + ".html")
         file.write_bytes(html)
         files.append(str(file))
-    result = subprocess.run([*command, *files], capture_output=True, text=True)
-    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    errors = [
-        f"{Path(message.get('url', '')).stem} line {message.get('lastLine')}: {message['message']}"
-        for message in messages
-        if message["type"] in ("error", "non-document-error")
-    ]
-    assert errors == [], "\n".join(errors)
-    assert result.returncode == 0
+    assert nu_errors(command, files) == []
 
 
-def html_errors(command, pages, tmp_path):
+ERROR_STATUS = {
+    "server error": 500,
+    "database down": 503,
+    "bad host": 400,
+    "form without its cookie": 403,
+    "too many attempts": 429,
+}
+
+
+@pytest.mark.urls("tests.public_pages")
+def test_every_error_page_passes_the_nu_html_checker(settings, tmp_path):
+    command = vnu_command()
+    responses = error_responses(settings)
+    assert {name: response.status_code for name, response in responses.items()} == ERROR_STATUS
     files = []
-    for name, html in pages.items():
+    for name, response in responses.items():
         file = tmp_path / (name.replace(" ", "-") + ".html")
-        file.write_bytes(html)
+        file.write_bytes(response.content)
         files.append(str(file))
-    result = subprocess.run([*command, *files], capture_output=True, text=True)
-    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    return [
-        f"{Path(message.get('url', '')).stem} line {message.get('lastLine')}: {message['message']}"
-        for message in messages
-        if message["type"] in ("error", "non-document-error")
-    ]
+    assert nu_errors(command, files) == []
 
 
 def test_the_outbox_and_insights_pages_pass_the_nu_html_checker(client, tmp_path, working_every_day):
@@ -85,13 +105,17 @@ def test_the_outbox_and_insights_pages_pass_the_nu_html_checker(client, tmp_path
     appointments(14)
     client.force_login(User.objects.create_superuser("owner", "owner@example.com", "a long owner password"))
     period = "first_day=2026-01-01&last_day=2026-01-10"
-    pages = {
+    responses = {
         "admin index": client.get("/admin/"),
         "outbox": client.get("/admin/booking/message/?status__exact=failed"),
         "insights": client.get(f"/admin/insights/?{period}"),
         "insights empty": client.get("/admin/insights/?first_day=2020-01-01&last_day=2020-01-02"),
         "insights wrong period": client.get("/admin/insights/?first_day=2026-02-01&last_day=2026-01-01"),
     }
-    assert [response.status_code for response in pages.values()] == [200, 200, 200, 200, 400]
-
-    assert html_errors(command, {name: response.content for name, response in pages.items()}, tmp_path) == []
+    assert [response.status_code for response in responses.values()] == [200, 200, 200, 200, 400]
+    files = []
+    for name, response in responses.items():
+        file = tmp_path / (name.replace(" ", "-") + ".html")
+        file.write_bytes(response.content)
+        files.append(str(file))
+    assert nu_errors(command, files) == []
