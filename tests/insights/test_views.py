@@ -94,6 +94,9 @@ def test_the_page_shows_counts_rates_time_to_confirm_and_busy_times(client):
     assert '<th scope="row">Confirmed</th><td>6</td><td>43%</td>' in page
     assert '<th scope="row">No-show</th><td>2</td><td>14%</td>' in page
     assert "<strong>24.0 hours</strong>" in page
+    # Requested on Saturday 3 January, in the week that began on Monday 29 December.
+    assert '<th scope="row">29 Dec 2025</th><td>14</td>' in page
+    assert '<th scope="row">05 Jan 2026</th><td>0</td>' in page
     assert '<th scope="row">Monday</th><td>14</td>' in page
     assert '<th scope="row">09:00</th><td>1</td>' in page
     treatment = Treatment.objects.get(slug="hair-loss").name
