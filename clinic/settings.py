@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "booking",
     # Health questions and answers: health data in tables and permissions of their own.
     "booking.intake",
+    "booking.insights",
 ]
 
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
@@ -408,3 +409,6 @@ CLINIC_FORM_MAX_AGE_HOURS = float(os.environ.get("CLINIC_FORM_MAX_AGE_HOURS", "1
 # Patients with no visit for this many days are anonymised by `manage.py patients_anonymise`
 # (run daily); the appointments' non-personal facts stay for statistics. Default about 7 years.
 CLINIC_RETENTION_DAYS = int(os.environ.get("CLINIC_RETENTION_DAYS", "2555"))
+# Emails (sent, failed, not needed) and finished background tasks older than this many days are
+# deleted by `manage.py messages_prune` (run daily); emails still owed are kept. Default 90.
+CLINIC_MESSAGE_RETENTION_DAYS = int(os.environ.get("CLINIC_MESSAGE_RETENTION_DAYS", "90"))

@@ -157,6 +157,12 @@ def test_the_admin_pages_staff_use_daily_have_no_wcag_aa_violations(page):
     found["appointment"] = violations(page)
     page.goto("/admin/booking/waitlistentry/")
     found["waitlist"] = violations(page)
+    page.goto("/admin/booking/message/")
+    expect(page.locator("#result_list")).to_be_visible()
+    found["outbox"] = violations(page)
+    page.goto("/admin/insights/")
+    expect(page.locator(".insights-summary")).to_be_visible()
+    found["insights"] = violations(page)
     assert {name: lines for name, lines in found.items() if lines} == {}
 
 
