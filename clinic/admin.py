@@ -1,10 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 
 from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
+from clinic.two_factor.services import second_factor_remove
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -101,3 +104,27 @@ class PrivacyNoticeAdmin(admin.ModelAdmin):
                 name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) or ""
                 if "version" not in name or attempt == 4:
                     raise
+
+
+class StaffUserAdmin(UserAdmin):
+    """Django's user admin, with a superuser's reset of a member's second factor (a lost phone and codes)."""
+
+    actions = ["second_factor_reset"]
+
+    @admin.action(description="Reset two-factor sign-in (they set it up again at their next sign-in)")
+    def second_factor_reset(self, request, queryset):
+        if not request.user.is_superuser:
+            self.message_user(request, "Only a superuser can reset two-factor sign-in.", messages.ERROR)
+            return
+        for user in queryset:
+            second_factor_remove(user=user)
+            self.log_change(request, user, "Reset two-factor sign-in: authenticator and recovery codes removed.")
+        self.message_user(
+            request,
+            f"Two-factor sign-in reset for {len(queryset)} user(s). Each sets it up again after their password.",
+            messages.SUCCESS,
+        )
+
+
+admin.site.unregister(User)
+admin.site.register(User, StaffUserAdmin)

@@ -10,8 +10,10 @@ from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
 from django.core import signing
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from clinic.ratelimit import ratelimit_hit, ratelimit_response
 
@@ -52,8 +54,13 @@ class ClinicAdminSite(AdminSite):
             if limited is not None:
                 return ratelimit_response(request, limited=limited)
         response = super().login(request, extra_context)
+        signed_in = response.status_code == 302 and request.user.is_authenticated
+        # django-otp keeps the verified device in the session (set when a right code signed in).
+        if signed_in and admin_2fa_required() and DEVICE_ID_SESSION_KEY not in request.session:
+            # The password was right and there is no second factor yet: setting one up comes first.
+            return redirect("two_factor_enrol")
         # The login view redirects only once the password and, where required, the code were right.
-        if username and response.status_code == 302 and request.user.is_authenticated:
+        if username and signed_in:
             response.set_cookie(
                 KNOWN_BROWSER_COOKIE,
                 signing.dumps(name_digest(username), salt=KNOWN_BROWSER_SALT),

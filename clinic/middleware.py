@@ -10,10 +10,12 @@ from django.contrib.auth import logout
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
 from clinic.admin_site import admin_2fa_required
+from clinic.two_factor.services import enrolment_pending
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,8 @@ def second_factor_required(get_response):
     """End any signed-in session that has no verified second factor while two-factor login is required.
 
     The admin login asks for the code itself; this covers sessions begun while the requirement
-    was off and staff pages outside the admin site (``staff_member_required`` views).
+    was off and staff pages outside the admin site (``staff_member_required`` views). Staff who
+    signed in with the password and have no second factor yet may only set one up.
     """
 
     def middleware(request):
@@ -90,7 +93,11 @@ def second_factor_required(get_response):
             and request.user.is_authenticated
             and not request.user.is_verified()
         ):
-            logout(request)
+            if not enrolment_pending(request.user):
+                logout(request)
+            elif request.path not in {reverse("two_factor_enrol"), reverse("admin:logout")}:
+                # A password alone, and no second factor yet: the enrolment page and nothing else.
+                return redirect("two_factor_enrol")
         return get_response(request)
 
     return middleware

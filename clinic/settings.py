@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    # Form widgets render through TEMPLATES (FORM_RENDERER), so templates/ can correct one (admin/widgets/).
+    "django.forms",
     "django_tasks",
     "django_tasks_db",
     "crispy_forms",
@@ -62,13 +64,17 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "clinic",
     "faq",
     "booking",
     # Health questions and answers: health data in tables and permissions of their own.
     "booking.intake",
+    "booking.insights",
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     # First: a request id for every response and one JSON log line per request (clinic/logging.py).
@@ -222,7 +228,8 @@ for _proxy in CLINIC_TRUSTED_PROXIES:
 # Two-factor login (django-otp, TOTP) for every staff account whenever DEBUG is off; only an
 # explicit CLINIC_ADMIN_2FA=off (the quick start, tests) turns it off.
 CLINIC_ADMIN_2FA = os.environ.get("CLINIC_ADMIN_2FA", "on").strip().lower() != "off"
-# Secrets are handed out by `manage.py otp_enroll` only: the admin never shows a device's key or QR code.
+# Staff see their own new authenticator's secret once, on the enrolment page (clinic/two_factor/);
+# the admin's device pages never show a device's key or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
@@ -416,3 +423,6 @@ CLINIC_FORM_MAX_AGE_HOURS = float(os.environ.get("CLINIC_FORM_MAX_AGE_HOURS", "1
 # Patients with no visit for this many days are anonymised by `manage.py patients_anonymise`
 # (run daily); the appointments' non-personal facts stay for statistics. Default about 7 years.
 CLINIC_RETENTION_DAYS = int(os.environ.get("CLINIC_RETENTION_DAYS", "2555"))
+# Emails (sent, failed, not needed) and finished background tasks older than this many days are
+# deleted by `manage.py messages_prune` (run daily); emails still owed are kept. Default 90.
+CLINIC_MESSAGE_RETENTION_DAYS = int(os.environ.get("CLINIC_MESSAGE_RETENTION_DAYS", "90"))

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
-from booking.admin import agenda
+from booking.admin import agenda, insights
 from clinic import views
 from clinic.i18n import language_set
 from clinic.sitemaps import SITEMAPS
@@ -29,6 +29,8 @@ urlpatterns += [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     # Before the admin's own URLs, whose catch-all would otherwise answer this address.
     path("admin/booking/agenda/", admin.site.admin_view(agenda.agenda), name="booking_agenda"),
+    path("", include("clinic.two_factor.urls")),
+    path("admin/insights/", admin.site.admin_view(insights.insights), name="insights"),
     path("admin/", admin.site.urls),
     # Staff-uploaded images. Behind nginx in production these are served by nginx (docs/deploy.md).
     re_path(r"^media/(?P<path>.*)$", views.media_file),

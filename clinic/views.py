@@ -2,6 +2,7 @@ import logging
 import sys
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Case, F, Min, When
 from django.db.models.functions import Greatest
@@ -19,6 +20,7 @@ from django.views.static import serve
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from booking.models import Message, Treatment
+from booking.requests.views import KNOWN_EMAILS_AGE, KNOWN_EMAILS_COOKIE
 from clinic.cache import cached_page
 from clinic.models import PrivacyNotice
 from clinic.theme import theme_css as theme_css_text
@@ -54,9 +56,42 @@ def contact(request):
     return render(request, "clinic/contact.html")
 
 
+def site_cookies():
+    """Every cookie the site itself may set, as the privacy page lists them: (name, who gets it, what for, how long).
+    The clinic's notice is its own text; this list follows the code, so it stays true when the code changes."""
+    return [
+        (
+            settings.CSRF_COOKIE_NAME,
+            "Anyone who opens a form",
+            "Proves that a form sent to us was filled in on this site, not on another one.",
+            f"{settings.CSRF_COOKIE_AGE // 86400} days",
+        ),
+        (
+            KNOWN_EMAILS_COOKIE,
+            "A patient who confirmed an email address from our link",
+            "Remembers, on this device only, that you confirmed your address, so you are not asked again. "
+            "It holds a scrambled code made from the address, never the address itself.",
+            f"{KNOWN_EMAILS_AGE.days} days",
+        ),
+        (
+            CookieStorage.cookie_name,
+            "A patient who has just moved or cancelled a visit",
+            "Carries the one-line note that says it is done to the next page, which removes it.",
+            "Until that page is shown",
+        ),
+        (
+            settings.SESSION_COOKIE_NAME,
+            "The clinic's staff, once signed in to the admin",
+            "Keeps a staff member signed in.",
+            f"{settings.SESSION_COOKIE_AGE // 60} minutes without activity",
+        ),
+    ]
+
+
 @require_safe
 def privacy(request):
-    return render(request, "clinic/privacy.html", {"notice": PrivacyNotice.objects.current()})
+    context = {"notice": PrivacyNotice.objects.current(), "cookies": site_cookies()}
+    return render(request, "clinic/privacy.html", context)
 
 
 @require_safe

@@ -49,6 +49,8 @@ trap cleanup INT TERM HUP EXIT
 # Emails whose task was lost (a crash, a worker killed mid-send) are queued again; sent ones are not.
 "$PY" manage.py messages_requeue
 "$PY" manage.py requests_expire
+# The daily housekeeping a production timer runs (deploy/systemd/clinic-daily.service), once at start.
+"$PY" manage.py messages_prune
 
 "$PY" -m gunicorn -c deploy/gunicorn.conf.py clinic.wsgi --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
   --forwarded-allow-ips="${FORWARDED_ALLOW_IPS:-127.0.0.1}" &

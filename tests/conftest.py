@@ -66,6 +66,8 @@ SEED_MIGRATIONS = [
     ("faq.migrations.0003_content_editors_group", "create_group"),
     ("booking.migrations.0007_staff_groups", "groups_create"),
     ("booking.intake.migrations.0002_starting_questions", "forwards"),
+    ("booking.migrations.0012_outbox_permissions", "grants_add"),
+    ("booking.insights.migrations.0002_managers_see_insights", "grant"),
 ]
 
 

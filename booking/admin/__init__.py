@@ -3,4 +3,4 @@
 Importing the package registers every ModelAdmin (Django's admin autodiscovery imports it).
 """
 
-from booking.admin import appointments, courses, health, treatments, waitlist  # noqa: F401
+from booking.admin import appointments, courses, health, messages, treatments, waitlist  # noqa: F401

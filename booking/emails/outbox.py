@@ -4,11 +4,13 @@ the worker once it commits (booking.background).
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from booking.background import background_enqueue
 from booking.models import AppointmentStatus as S
-from booking.models import Message, MessageKind
+from booking.models import Message, MessageKind, MessageStatus
 from clinic.models import ClinicDetails
 
 K = MessageKind
@@ -93,3 +95,40 @@ def messages_for_move(*, appointment, old_start, by_patient):
         message_queue(kind=K.CLINIC_MOVED, key=f"{K.CLINIC_MOVED}:{key}", appointment=appointment, context=context)
     if appointment.status == S.CONFIRMED:
         reminder_queue(appointment=appointment)
+
+
+def message_resend(*, message_id):
+    """Send a failed email again, through the worker's usual send; True if this call queued it.
+
+    The row lock makes a second press (another member of staff, the same form sent twice) wait,
+    then find the email pending again and queue nothing: one press, one email.
+    """
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != MessageStatus.FAILED:
+            return False
+        message.status = MessageStatus.PENDING
+        # A fresh run of retries: the mail server that refused it has presumably been fixed.
+        message.attempts = 0
+        message.send_after = timezone.now()
+        message.save(update_fields=["status", "attempts", "send_after"])
+        background_enqueue("message_send", message.pk)
+    return True
+
+
+def messages_give_up(*, messages):
+    """Failed emails staff have dealt with some other way (a phone call): no longer shown as failed."""
+    return messages.filter(status=MessageStatus.FAILED).update(status=MessageStatus.OBSOLETE)
+
+
+def messages_prune(*, older_than_days, now=None):
+    """Delete emails and finished task rows older than the retention period; returns (emails, tasks).
+
+    An email still owed is kept whatever its age. The task rows go too: their arguments name the
+    email, and a failed task's traceback may quote the mail server's answer about an address.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    with transaction.atomic():
+        emails, _ = Message.objects.filter(created_at__lt=cutoff).exclude(status=MessageStatus.PENDING).delete()
+        tasks, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return emails, tasks

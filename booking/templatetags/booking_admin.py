@@ -4,7 +4,7 @@ from django import template
 from django.contrib import admin
 from django.urls import reverse
 
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Appointment, AppointmentStatus, Message, MessageStatus
 
 register = template.Library()
 
@@ -31,3 +31,12 @@ def appointment_book_url(context):
     if request is None or model_admin is None or not model_admin.has_book_permission(request):
         return None
     return reverse("admin:booking_appointment_book")
+
+
+@register.simple_tag(takes_context=True)
+def emails_failed(context):
+    """How many emails the site gave up sending, not yet dealt with; None if this user may not see emails."""
+    request = context.get("request")
+    if request is None or not request.user.has_perm("booking.view_message"):
+        return None
+    return Message.objects.filter(status=MessageStatus.FAILED).count()

@@ -32,6 +32,8 @@ RECEPTION = {
     "booking.view_waitlistentry",
     "booking.change_waitlistentry",
     "booking.view_message",
+    # Sending a failed email again, from the outbox.
+    "booking.change_message",
     "booking.view_practitioner",
     "booking.view_workinghours",
     "booking.view_closure",
@@ -75,6 +77,10 @@ CLINIC_MANAGERS = {
     "intake.read_health_answers",
     "intake.view_enquiry",
     "intake.change_enquiry",
+    # The outbox, without the patients' addresses (no appointment permission), and "send again".
+    "booking.view_message",
+    "booking.change_message",
+    "insights.view_insights",
 }
 
 

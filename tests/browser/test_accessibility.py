@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from tests.browser.test_booking import answer_all_with_the_keyboard
-from tests.public_pages import get_pages, post_pages
+from tests.public_pages import FAILING_PAGE, get_pages, link_pages, post_pages, rate_limits_low
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,9 @@ def public_states(page):
         page.locator("main form[method=post] button[type=submit]").last.click()
         expect(page.locator("#error-summary, .error-summary").first).to_be_visible()
         yield name
+    for name, (path, _status) in link_pages().items():
+        page.goto(path)
+        yield name
 
 
 def test_every_public_page_and_state_has_no_wcag_aa_violations(page):
@@ -59,7 +62,80 @@ def test_every_public_page_and_state_has_no_wcag_aa_violations_in_the_dark_schem
     assert {name: lines for name, lines in found.items() if lines} == {}
 
 
-def test_the_admin_login_and_agenda_have_no_wcag_aa_violations(page):
+def test_every_step_a_patient_passes_through_has_no_wcag_aa_violations(page):
+    """The states only a form's answer reaches: the health questions with and without errors, the talk-first
+    page, a move sent without a time, the move done, the cancel done."""
+    found = {}
+    page.goto("/book/hair-loss/")
+    page.locator("label.time-option").first.click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email address").fill("grace@example.com")
+    page.get_by_label("Phone number").fill("020 7946 0000")
+    page.get_by_label("Yes, this is my first visit").check()
+    page.get_by_role("checkbox", name=re.compile("I agree")).check()
+    page.get_by_role("button", name="Continue to the health questions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Health questions")
+    found["health questions"] = violations(page)
+    page.get_by_role("button", name="Request this appointment").click()
+    expect(page.get_by_role("alert")).to_contain_text("Answer the question")
+    found["health questions with errors"] = violations(page)
+    page.get_by_role("group", name=re.compile("pregnant")).get_by_label("Yes").check()
+    for question in ("blood thinners", "allergic", "skin infection"):
+        page.get_by_role("group", name=re.compile(question)).get_by_label("No").check()
+    page.get_by_role("button", name="Request this appointment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please talk to us before booking")
+    found["talk first"] = violations(page)
+    page.get_by_role("button", name="Send my message").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, your message has reached us")
+    found["message sent"] = violations(page)
+
+    pages = get_pages()
+    page.goto(pages["move"])
+    page.get_by_role("button", name="Move to this time").click()
+    expect(page.locator(".error-summary").first).to_be_visible()
+    found["move with errors"] = violations(page)
+    page.locator("label.time-option").first.click()
+    page.get_by_role("button", name="Move to this time").click()
+    expect(page.get_by_role("status").or_(page.locator(".alert-success")).first).to_contain_text("has moved")
+    found["moved"] = violations(page)
+    page.goto(pages["appointment"] + "cancel/")
+    page.get_by_role("button", name="Yes, cancel this appointment").click()
+    expect(page.get_by_role("main")).to_contain_text(re.compile("cancelled", re.I))
+    found["cancelled"] = violations(page)
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+@pytest.mark.urls("tests.public_pages")
+def test_the_error_pages_a_visitor_can_meet_have_no_wcag_aa_violations(page, settings):
+    found = {}
+    response = page.goto(FAILING_PAGE)
+    assert response.status == 500
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    found["server error"] = violations(page)
+
+    waitlist = get_pages()["waitlist"]
+    page.goto(waitlist)
+    page.context.clear_cookies()  # the form's CSRF cookie is gone, as after a browser's cookies are cleared
+    with page.expect_response(lambda answer: answer.request.method == "POST") as answer:
+        page.locator("main form[method=post] button[type=submit]").last.click()
+    assert answer.value.status == 403
+    found["form without its cookie"] = violations(page)
+
+    rate_limits_low(settings)
+    page.goto(waitlist)
+    page.locator("main form[method=post] button[type=submit]").last.click()
+    with page.expect_response(lambda answer: answer.request.method == "POST") as answer:
+        page.locator("main form[method=post] button[type=submit]").last.click()
+    assert answer.value.status == 429
+    expect(page.get_by_role("main")).to_contain_text("Too many attempts")
+    found["too many attempts"] = violations(page)
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+def test_the_admin_pages_staff_use_daily_have_no_wcag_aa_violations(page):
+    get_pages()  # appointments and a waitlist entry to list
     owner = get_user_model().objects.create_superuser("owner", "owner@example.com", "a long and unguessable passphrase")
     device = TOTPDevice.objects.create(user=owner, name="Phone")
     page.goto("/admin/login/?next=/admin/booking/agenda/")
@@ -70,7 +146,24 @@ def test_the_admin_login_and_agenda_have_no_wcag_aa_violations(page):
     page.get_by_label("Code from your authenticator app").fill(f"{totp(device.bin_key, step=device.step):06d}")
     page.get_by_role("button", name=re.compile("Log in", re.I)).click()
     expect(page).to_have_url(re.compile(r"/admin/booking/agenda/"))
-    assert {"login": login, "agenda": violations(page)} == {"login": [], "agenda": []}
+    found = {"login": login, "agenda": violations(page)}
+    page.goto("/admin/")
+    found["index"] = violations(page)
+    page.goto("/admin/booking/appointment/")
+    expect(page.locator("#result_list")).to_be_visible()
+    found["appointments"] = violations(page)
+    page.locator("#result_list tbody th a, #result_list tbody td a").first.click()
+    expect(page.locator("#appointment_form")).to_be_visible()
+    found["appointment"] = violations(page)
+    page.goto("/admin/booking/waitlistentry/")
+    found["waitlist"] = violations(page)
+    page.goto("/admin/booking/message/")
+    expect(page.locator("#result_list")).to_be_visible()
+    found["outbox"] = violations(page)
+    page.goto("/admin/insights/")
+    expect(page.locator(".insights-summary")).to_be_visible()
+    found["insights"] = violations(page)
+    assert {name: lines for name, lines in found.items() if lines} == {}
 
 
 def test_every_public_page_reflows_at_320_css_pixels_without_horizontal_scrolling(page):

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -72,6 +73,34 @@ def test_on_a_390_pixel_phone_the_header_is_one_row_no_taller_than_64_pixels(pag
             expect(part).to_be_visible()
             part_box = part.bounding_box()
             assert box["y"] <= part_box["y"] and part_box["y"] + part_box["height"] <= box["y"] + box["height"], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+@pytest.mark.parametrize(
+    "logo_size", [None, (1200, 1200), (1200, 200), (200, 600)], ids=["no logo", "square", "wide", "tall"]
+)
+def test_an_uploaded_logo_and_a_long_name_keep_the_phone_header_one_row_within_64_pixels(page, logo_size):
+    details = ClinicDetails.objects.get(pk=1)
+    if logo_size:
+        buffer = io.BytesIO()
+        Image.new("RGB", logo_size, (11, 92, 107)).save(buffer, format="PNG")
+        details.logo.save("logo.png", ContentFile(buffer.getvalue()), save=False)
+    details.name = "The Harley Street Mesotherapy and Aesthetic Medicine Clinic"
+    details.save()
+    content_changed()
+    for path in ["/", "/faq/", "/book/"]:
+        page.goto(path)
+        header = page.locator("header.site-header")
+        logo = header.locator("img.site-logo" if logo_size else ".site-name")
+        expect(logo).to_be_visible()
+        # The link home is named by the clinic's name, shown or not.
+        expect(header.get_by_role("link", name=details.name)).to_have_count(1)
+        box, logo_box = header.bounding_box(), logo.bounding_box()
+        assert box["height"] <= 64, (path, box)
+        assert box["y"] <= logo_box["y"] and logo_box["y"] + logo_box["height"] <= box["y"] + box["height"], path
+        book = header.get_by_role("link", name="Book")
+        expect(book).to_be_visible()
+        assert book.bounding_box()["x"] + book.bounding_box()["width"] <= 390, path
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
 
 

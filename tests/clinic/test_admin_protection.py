@@ -238,6 +238,7 @@ def test_staff_with_two_authenticators_choose_which_one_the_code_is_from(client,
 
 
 def test_a_staff_session_without_a_verified_device_is_sent_to_the_login_for_the_code(client, staff, two_factor):
+    enrol()
     client.force_login(staff, verified=False)
     response = client.get("/admin/")
     assert response.status_code == 302

@@ -4,10 +4,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
+from booking.models import Treatment
 from faq.models import Category, Question
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +193,30 @@ def test_a_png_with_transparency_stays_png(admin_client):
     assert question.image.name.endswith(".png")
     with Image.open(Path(question.image.path).with_name(Path(question.image.path).stem + ".w400.png")) as small:
         assert small.format == "PNG" and small.mode == "RGBA"
+
+
+def test_the_rebuild_command_gives_an_image_stored_before_variants_its_web_sizes(settings):
+    """An image uploaded before the site made web sizes (or with older encoder settings) is offered alone until
+    `manage.py images_rebuild` writes its WebP and smaller copies; a file gone from the storage is reported."""
+    treatment = Treatment.objects.get(slug="hair-loss")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1000), (180, 150, 130)).save(buffer, format="JPEG")
+    # Stored straight through the storage, as an upload from before variants were written.
+    treatment.image.name = treatment.image.storage.save("images/old.jpg", ContentFile(buffer.getvalue()))
+    treatment.image_alt = "The treatment room"
+    treatment.save()
+    assert treatment.image.sources is None
+    other = Treatment.objects.exclude(pk=treatment.pk).first()
+    Treatment.objects.filter(pk=other.pk).update(
+        image="images/gone.jpg", image_alt="Gone", image_width=800, image_height=600
+    )
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("images_rebuild", stdout=out, stderr=err)
+
+    treatment.refresh_from_db()
+    sources = treatment.image.sources
+    assert sources is not None
+    assert ".w400.webp 400w" in sources["webp"] and ".w1200.webp 1200w" in sources["webp"]
+    assert "1 images rebuilt, 1 missing." in out.getvalue()
+    assert "images/gone.jpg is missing" in err.getvalue()

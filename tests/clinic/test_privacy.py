@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -8,7 +9,11 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import strip_tags
 
+from booking.links import manage_token
+from booking.models import Treatment
+from booking.requests.forms import start_format
 from clinic.models import PrivacyNotice
+from tests.booking.test_request_holds import book, confirm_path, upcoming
 
 NEW_TEXT = "We now also keep a copy of your consent form.\n\nEverything else is as before."
 
@@ -126,3 +131,30 @@ def test_staff_publishing_at_the_same_moment_get_consecutive_versions(clinic_con
     assert sorted(PrivacyNotice.objects.exclude(version=1).values_list("body", flat=True)) == [
         f"Edition {index}." for index in range(count)
     ]
+
+
+@pytest.fixture
+def treatment(db):
+    return Treatment.objects.get(slug="hair-loss")
+
+
+def test_the_privacy_page_names_every_cookie_a_patients_visit_sets(client, treatment, practitioner):
+    """A patient opens a form, books, confirms the address from the email and moves the visit; whatever cookies
+    that leaves in the browser, the privacy page names each one (and the staff sign-in's)."""
+    hair_loss = treatment
+    client.get(reverse("booking:waitlist_join", kwargs={"treatment_slug": hair_loss.slug}))
+    appointment = book(client, hair_loss, upcoming(hair_loss)[0].start)
+    client.post(confirm_path(appointment))
+    later = upcoming(hair_loss)[-1].start
+    moved = client.post(
+        reverse("booking:manage_move", kwargs={"token": manage_token(appointment=appointment)}),
+        {"start": start_format(later), "practitioner": "any"},
+    )
+    assert moved.status_code == 303
+    set_by_the_visit = set(client.cookies)
+    assert {"csrftoken", "clinic_emails_ok", "messages"} <= set_by_the_visit
+
+    page = strip_tags(client.get(reverse("privacy")).content.decode())
+    assert "Cookies this site sets" in page
+    listed = {name for name in set_by_the_visit | {settings.SESSION_COOKIE_NAME} if name in page}
+    assert listed == set_by_the_visit | {settings.SESSION_COOKIE_NAME}

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class InsightsConfig(AppConfig):
+    """The clinic's figures over a period, for staff with ``insights.view_insights``."""
+
+    name = "booking.insights"
+    label = "insights"
+    verbose_name = "Insights"
