@@ -1,0 +1,113 @@
+"""The patient booking pages speak French under /fr/: none of the English texts of the booking catalog is
+left on them, and the booking catalog is complete."""
+
+import html
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from tests.public_pages import get_pages, link_pages, post_states
+
+CATALOG = Path(settings.BASE_DIR) / "booking" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+
+pytestmark = pytest.mark.django_db
+
+
+def catalog_msgids():
+    """The English texts of the booking catalog, each cut at its placeholders and tags into the pieces
+    a page would show."""
+    flat = subprocess.run(["msgcat", "--no-wrap", str(CATALOG)], capture_output=True, text=True, check=True).stdout
+    pieces = set()
+    for msgid in re.findall(r'^msgid "(.+)"$', flat, flags=re.MULTILINE):
+        text = msgid.replace('\\"', '"')
+        for piece in re.split(r"%\(\w+\)s|<[^>]+>", text):
+            piece = piece.strip(" .,:()")
+            # Single words ("Time", "Practitioner") are shared with the site's other catalog and could be a
+            # name: sentences only.
+            if " " in piece and len(piece) >= 12:
+                pieces.add(piece)
+    return pieces
+
+
+def page_text(response):
+    """What a reader sees: the tags gone, entities decoded, spaces collapsed."""
+    body = response.content.decode()
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.DOTALL)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    return re.sub(r"\s+", " ", text)
+
+
+def french(path):
+    return "/fr" + path
+
+
+def english_left(text):
+    return sorted(piece for piece in catalog_msgids() if piece in text)
+
+
+@pytest.fixture
+def pages():
+    everything = get_pages()
+    return {
+        "book": (everything["book"], 200),
+        "times": (everything["times"], 200),
+        "details": (everything["details"], 200),
+        "confirmation": (everything["confirmation"], 200),
+        "email confirmation": (everything["email confirmation"], 200),
+        "times with a time taken": link_pages()["times with a time taken"],
+    }
+
+
+FRENCH_SHOWN = {
+    "book": ["Prendre rendez-vous", "Étape 1 sur 3", "Choisissez un soin pour voir ses créneaux libres."],
+    "times": ["Étape 2 sur 3", "Choisissez un horaire pour", "Les horaires sont à l’heure locale de la clinique."],
+    "details": ["Vos coordonnées", "Votre rendez-vous", "Changer l’horaire"],
+    "confirmation": ["Votre référence"],
+    "email confirmation": ["Confirmez votre adresse e-mail"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRENCH_SHOWN))
+def test_a_french_booking_page_shows_no_english_text_of_the_booking_catalog(client, pages, name):
+    path, status = pages[name]
+    response = client.get(french(path))
+    assert response.status_code == status
+    text = page_text(response)
+    assert english_left(text) == []
+    for shown in FRENCH_SHOWN[name]:
+        assert shown in text
+
+
+def test_the_french_page_for_a_time_just_taken_says_so_in_french(client, pages):
+    path, status = pages["times with a time taken"]
+    response = client.get(french(path))
+    assert response.status_code == status
+    text = page_text(response)
+    assert english_left(text) == []
+    assert "Erreur :" in text
+
+
+def test_the_french_health_questions_page_shows_no_english_text_of_the_booking_catalog(client):
+    path, data, status = post_states()["health questions"]
+    response = client.post(french(path), data)
+    assert response.status_code == status
+    text = page_text(response)
+    assert english_left(text) == []
+    assert "Questions de santé" in text
+    assert "Étape 4 sur 4" in text
+
+
+def test_the_english_booking_page_stays_in_english(client, pages):
+    text = page_text(client.get(pages["book"][0]))
+    assert "Step 1 of 3" in text
+    assert "Choose a treatment to see its free times." in text
+
+
+@pytest.mark.parametrize("which", ["--untranslated", "--only-fuzzy"])
+def test_the_booking_catalog_has_no_untranslated_or_fuzzy_message(which):
+    left = subprocess.run(
+        ["msgattrib", which, "--no-obsolete", str(CATALOG)], capture_output=True, text=True, check=True
+    )
+    assert left.stdout == ""
