@@ -50,13 +50,17 @@ def english_left(text):
 @pytest.fixture
 def pages():
     everything = get_pages()
+    links = link_pages()
     return {
         "book": (everything["book"], 200),
         "times": (everything["times"], 200),
         "details": (everything["details"], 200),
         "confirmation": (everything["confirmation"], 200),
         "email confirmation": (everything["email confirmation"], 200),
-        "times with a time taken": link_pages()["times with a time taken"],
+        "appointment": (everything["appointment"], 200),
+        "move": (everything["move"], 200),
+        "cancel confirmation": links["cancel confirmation"],
+        "times with a time taken": links["times with a time taken"],
     }
 
 
@@ -65,7 +69,10 @@ FRENCH_SHOWN = {
     "times": ["Étape 2 sur 3", "Choisissez un horaire pour", "Les horaires sont à l’heure locale de la clinique."],
     "details": ["Vos coordonnées", "Votre rendez-vous", "Changer l’horaire"],
     "confirmation": ["Votre référence"],
-    "email confirmation": ["Confirmez votre adresse e-mail"],
+    "email confirmation": ["Confirmez votre adresse e-mail", "Confirmer mon adresse e-mail"],
+    "appointment": ["Votre rendez-vous", "Modifier votre rendez-vous", "Votre agenda"],
+    "move": ["Choisir un autre horaire", "Votre horaire actuel", "Garder mon horaire actuel"],
+    "cancel confirmation": ["Annuler votre rendez-vous ?", "Oui, annuler ce rendez-vous", "Non, le garder"],
 }
 
 
