@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, Practitioner
 from booking.requests.botcheck import BotCheckForm
@@ -30,7 +32,7 @@ PHONE_REGION = "GB"
 START_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-TAKEN_MESSAGE = (
+TAKEN_MESSAGE = gettext_noop(
     "Sorry, that time was just taken by someone else. Please choose another time below; "
     "everything else you typed is kept."
 )
@@ -52,10 +54,12 @@ INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}
 BLANK_CHARACTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
 
 
-NAME_NO_LETTER = "Enter a name with at least one letter: spaces and invisible characters alone do not count."
+NAME_NO_LETTER = gettext_noop(
+    "Enter a name with at least one letter: spaces and invisible characters alone do not count."
+)
 
 
-NAME_CONTROL = "Enter the name on one line, without tabs or line breaks."
+NAME_CONTROL = gettext_noop("Enter the name on one line, without tabs or line breaks.")
 
 
 def is_invisible(char):
@@ -74,17 +78,17 @@ def name_clean(value):
         end -= 1
     name = value[start:end]
     if not any(unicodedata.category(char).startswith("L") and not is_invisible(char) for char in name):
-        raise ValidationError(NAME_NO_LETTER, code="no_letter")
+        raise ValidationError(gettext(NAME_NO_LETTER), code="no_letter")
     if any(unicodedata.category(char) == "Cc" for char in name):
         # A line break or a control character would split the name in the admin and in emails.
-        raise ValidationError(NAME_CONTROL, code="control")
+        raise ValidationError(gettext(NAME_CONTROL), code="control")
     return name
 
 
 def phone_clean(value):
     """The number in E.164, or a ValidationError a patient understands."""
     invalid = ValidationError(
-        "Enter a phone number we can call, like 020 7946 0000 or +44 20 7946 0000.", code="invalid_phone"
+        gettext("Enter a phone number we can call, like 020 7946 0000 or +44 20 7946 0000."), code="invalid_phone"
     )
     try:
         number = phonenumbers.parse(value, PHONE_REGION)
@@ -126,7 +130,7 @@ class TimeChoiceForm(forms.Form):
     start = forms.CharField(
         widget=forms.HiddenInput,
         max_length=40,
-        error_messages={"required": "Choose a time."},
+        error_messages={"required": _("Choose a time.")},
     )
     practitioner = forms.CharField(widget=forms.HiddenInput, max_length=20, required=False)
 
@@ -141,20 +145,22 @@ class TimeChoiceForm(forms.Form):
     def clean_start(self):
         start = start_parse(self.cleaned_data["start"])
         if start is None:
-            raise ValidationError("We could not read the chosen time. Please choose a time.", code="invalid_start")
+            raise ValidationError(
+                gettext("We could not read the chosen time. Please choose a time."), code="invalid_start"
+            )
         earliest, latest = booking_window(rules=self.rules, now=self.now)
         if start <= self.now:
-            raise ValidationError("That time has already passed. Please choose a time to come.", code="past")
+            raise ValidationError(gettext("That time has already passed. Please choose a time to come."), code="past")
         if start < earliest:
             raise ValidationError(
-                f"Appointments must be booked at least {self.rules.min_notice_hours} hours ahead. "
-                "Please choose a later time.",
+                gettext("Appointments must be booked at least %(hours)s hours ahead. Please choose a later time.")
+                % {"hours": self.rules.min_notice_hours},
                 code="too_soon",
             )
         if start > latest:
             raise ValidationError(
-                f"Appointments can be booked up to {self.rules.booking_horizon_days} days ahead. "
-                "Please choose an earlier time.",
+                gettext("Appointments can be booked up to %(days)s days ahead. Please choose an earlier time.")
+                % {"days": self.rules.booking_horizon_days},
                 code="too_far",
             )
         return start
@@ -169,7 +175,8 @@ class TimeChoiceForm(forms.Form):
             practitioner = Practitioner.objects.giving(self.treatment).filter(pk=int(value)).first()
         if practitioner is None:
             raise ValidationError(
-                f"That practitioner does not give {self.treatment.name}. Please choose a time again.",
+                gettext("That practitioner does not give %(treatment)s. Please choose a time again.")
+                % {"treatment": self.treatment.name},
                 code="invalid_practitioner",
             )
         return practitioner
@@ -204,8 +211,8 @@ class TimeChoiceForm(forms.Form):
         else:
             busy = busy.filter(practitioner__in=Practitioner.objects.giving(self.treatment))
         if busy.exists():
-            return ValidationError(TAKEN_MESSAGE, code="taken")
-        return ValidationError("That time is not available. Please choose another time.", code="unavailable")
+            return ValidationError(gettext(TAKEN_MESSAGE), code="taken")
+        return ValidationError(gettext("That time is not available. Please choose another time."), code="unavailable")
 
     @property
     def time_is_taken(self):
@@ -228,56 +235,60 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
     """The patient's details and consent, with the chosen time carried in hidden fields."""
 
     first_name = forms.CharField(
+        label=_("First name"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-        error_messages={"required": "Enter your first name."},
+        error_messages={"required": _("Enter your first name.")},
     )
     last_name = forms.CharField(
+        label=_("Last name"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-        error_messages={"required": "Enter your last name."},
+        error_messages={"required": _("Enter your last name.")},
     )
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
-        help_text="We will send the clinic's confirmation here.",
+        help_text=_("We will send the clinic's confirmation here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address like name@example.com.",
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.com."),
         },
     )
     phone = forms.CharField(
-        label="Phone number",
+        label=_("Phone number"),
         max_length=30,
-        help_text="A UK number as you would dial it, or + and the country code for other countries.",
+        help_text=_("A UK number as you would dial it, or + and the country code for other countries."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        error_messages={"required": "Enter your phone number."},
+        error_messages={"required": _("Enter your phone number.")},
     )
     message = forms.CharField(
-        label="Message (optional)",
+        label=_("Message (optional)"),
         required=False,
         max_length=2000,
-        help_text="Anything the clinic should know before your visit. At most 2000 characters.",
+        help_text=_("Anything the clinic should know before your visit. At most 2000 characters."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     first_visit = forms.ChoiceField(
-        label="Is this your first visit to the clinic?",
-        choices=[("yes", "Yes, this is my first visit"), ("no", "No, I have been before")],
+        label=_("Is this your first visit to the clinic?"),
+        choices=[("yes", _("Yes, this is my first visit")), ("no", _("No, I have been before"))],
         widget=forms.RadioSelect,
-        error_messages={"required": "Say whether this is your first visit."},
+        error_messages={"required": _("Say whether this is your first visit.")},
     )
     consent = forms.BooleanField(
-        error_messages={"required": "Tick the box to agree to the privacy notice, so that we can book your visit."},
+        error_messages={"required": _("Tick the box to agree to the privacy notice, so that we can book your visit.")},
     )
 
     def __init__(self, *args, privacy_notice=None, check_time=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.check_time = check_time
-        version = f" (version {privacy_notice.version})" if privacy_notice else ""
+        version = gettext(" (version %(version)s)") % {"version": privacy_notice.version} if privacy_notice else ""
         self.fields["consent"].label = format_html(
-            'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" rel="noopener">'
-            "privacy notice</a>{} explains (the notice opens in a new tab).",
+            gettext(
+                'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" '
+                'rel="noopener">privacy notice</a>{} explains (the notice opens in a new tab).'
+            ),
             privacy_url(),
             version,
         )
@@ -285,7 +296,7 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's own <form> carries the token
         self.helper.layout = Layout(
-            Fieldset("About you", "first_name", "last_name", "email", "phone"),
+            Fieldset(gettext("About you"), "first_name", "last_name", "email", "phone"),
             *self.bot_fields(),
             "first_visit",
             "message",

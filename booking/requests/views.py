@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
@@ -109,7 +110,7 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
         try:
             first_day = date.fromisoformat(request.GET["from"][:10])
         except ValueError:
-            problems.append("We could not read that date, so these are the free times from today.")
+            problems.append(gettext("We could not read that date, so these are the free times from today."))
             status = 400
     # A whole period, never before today, never past the horizon.
     first_day = min(first_day or today, last_bookable - timedelta(days=PERIOD_DAYS - 1))
@@ -122,7 +123,10 @@ def times_page(request, *, treatment, problem=None, status=200, first_day=None, 
     practitioner_value = request.GET.get("practitioner") or ANY_PRACTITIONER
     chosen = next((p for p in practitioners if str(p.pk) == practitioner_value), None)
     if chosen is None and practitioner_value != ANY_PRACTITIONER:
-        problems.append(f"That practitioner does not give {treatment.name}, so these are everyone's free times.")
+        problems.append(
+            gettext("That practitioner does not give %(treatment)s, so these are everyone's free times.")
+            % {"treatment": treatment.name}
+        )
         status = 400
         practitioner_value = ANY_PRACTITIONER
 
@@ -306,11 +310,13 @@ def details(request, treatment_slug):
 
 
 def open_requests_message(limit):
-    requests = "a request" if limit == 1 else f"{limit} requests"
-    return (
-        f"This email address already has {requests} waiting for the clinic's answer. Please wait for the "
-        "clinic's email, or cancel one of them with the link in it, before asking for another time."
-    )
+    return ngettext(
+        "This email address already has a request waiting for the clinic's answer. Please wait for the "
+        "clinic's email, or cancel one of them with the link in it, before asking for another time.",
+        "This email address already has %(count)d requests waiting for the clinic's answer. Please wait for the "
+        "clinic's email, or cancel one of them with the link in it, before asking for another time.",
+        limit,
+    ) % {"count": limit}
 
 
 def details_page(request, *, treatment, form, start, practitioner, questions=(), status=200):

@@ -1,6 +1,7 @@
 """The form a patient moves their own appointment with."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from booking.requests.forms import TimeChoiceForm
 
@@ -15,7 +16,6 @@ class MoveForm(TimeChoiceForm):
     def clean_start(self):
         start = super().clean_start()
         if start == self.appointment.starts_at:
-            raise ValidationError(
-                "That is already the time of your appointment. Please choose a different time.", code="same_time"
-            )
+            message = gettext("That is already the time of your appointment. Please choose a different time.")
+            raise ValidationError(message, code="same_time")
         return start

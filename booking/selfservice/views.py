@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -45,14 +46,14 @@ from clinic.models import ClinicDetails
 from clinic.ratelimit import ratelimit_hit, ratelimit_posts, ratelimit_response
 
 STATUS_WORDS = {
-    AppointmentStatus.REQUESTED: "Requested: the clinic will confirm it by email",
-    AppointmentStatus.CONFIRMED: "Confirmed",
-    AppointmentStatus.DECLINED: "Declined: the clinic could not offer this time",
-    AppointmentStatus.CANCELLED_BY_PATIENT: "Cancelled by you",
-    AppointmentStatus.CANCELLED_BY_CLINIC: "Cancelled by the clinic",
-    AppointmentStatus.COMPLETED: "Completed",
-    AppointmentStatus.NO_SHOW: "Missed",
-    AppointmentStatus.EXPIRED: "Expired: the time was released",
+    AppointmentStatus.REQUESTED: gettext_noop("Requested: the clinic will confirm it by email"),
+    AppointmentStatus.CONFIRMED: gettext_noop("Confirmed"),
+    AppointmentStatus.DECLINED: gettext_noop("Declined: the clinic could not offer this time"),
+    AppointmentStatus.CANCELLED_BY_PATIENT: gettext_noop("Cancelled by you"),
+    AppointmentStatus.CANCELLED_BY_CLINIC: gettext_noop("Cancelled by the clinic"),
+    AppointmentStatus.COMPLETED: gettext_noop("Completed"),
+    AppointmentStatus.NO_SHOW: gettext_noop("Missed"),
+    AppointmentStatus.EXPIRED: gettext_noop("Expired: the time was released"),
 }
 
 
@@ -65,7 +66,7 @@ CALENDAR_CANCELS = {
 }
 
 
-MOVE_TAKEN_MESSAGE = (
+MOVE_TAKEN_MESSAGE = gettext_noop(
     "Sorry, that time was just taken by someone else. Your appointment has not changed. "
     "Please choose another time below."
 )
@@ -111,7 +112,7 @@ def manage_url(token):
 
 def local_when(start):
     local = timezone.localtime(start)
-    return f"{date_format(local, 'l j F Y')} at {local:%H:%M}"
+    return gettext("%(day)s at %(time)s") % {"day": date_format(local, "l j F Y"), "time": f"{local:%H:%M}"}
 
 
 def refusal_page(request, *, appointment, token, rules, reason):
@@ -119,7 +120,7 @@ def refusal_page(request, *, appointment, token, rules, reason):
     context = {
         "clinic": rules,
         "appointment": appointment,
-        "status_words": STATUS_WORDS[appointment.status],
+        "status_words": gettext(STATUS_WORDS[appointment.status]),
         "reason": reason,
         "manage_url": manage_url(token),
     }
@@ -162,7 +163,7 @@ def manage(request, appointment, token):
         "clinic": rules,
         "appointment": appointment,
         "token": token,
-        "status_words": STATUS_WORDS[appointment.status],
+        "status_words": gettext(STATUS_WORDS[appointment.status]),
         "can_change": appointment.is_active and self_service_open(appointment=appointment, rules=rules),
         "can_cancel": appointment.is_active and self_service_open(appointment=appointment, rules=rules, cancel=True),
         "calendar_cancels": appointment.status in CALENDAR_CANCELS,
@@ -191,7 +192,9 @@ def manage_cancel(request, appointment, token):
     except TransitionNotAllowed as error:  # cancelled or declined since the page was shown
         return refusal_page(request, appointment=error.appointment, token=token, rules=rules, reason="inactive")
     messages.success(
-        request, f"Your appointment on {local_when(cancelled.starts_at)} is cancelled. We will email you to confirm."
+        request,
+        gettext("Your appointment on %(when)s is cancelled. We will email you to confirm.")
+        % {"when": local_when(cancelled.starts_at)},
     )
     return HttpResponseSeeOther(manage_url(token))
 
@@ -211,7 +214,7 @@ def manage_move(request, appointment, token):
     form = MoveForm(request.POST, appointment=appointment, rules=rules)
     if not form.is_valid():
         taken = form.time_is_taken
-        problem = MOVE_TAKEN_MESSAGE if taken else next(iter(form.errors.values()))[0]
+        problem = gettext(MOVE_TAKEN_MESSAGE) if taken else next(iter(form.errors.values()))[0]
         return move_page(
             request,
             appointment=appointment,
@@ -236,14 +239,16 @@ def manage_move(request, appointment, token):
             appointment=appointment,
             token=token,
             rules=rules,
-            problem=MOVE_TAKEN_MESSAGE,
+            problem=gettext(MOVE_TAKEN_MESSAGE),
             status=409,
             wanted=start,
             nearest=True,
             practitioner=practitioner,
         )
     messages.success(
-        request, f"Your appointment has moved to {local_when(moved.starts_at)} with {moved.practitioner.name}."
+        request,
+        gettext("Your appointment has moved to %(when)s with %(practitioner)s.")
+        % {"when": local_when(moved.starts_at), "practitioner": moved.practitioner.name},
     )
     return HttpResponseSeeOther(manage_url(token))
 
@@ -264,7 +269,10 @@ def move_page(request, *, appointment, token, rules, problem=None, status=200, w
         practitioner_value = request.GET.get("practitioner") or ANY_PRACTITIONER
         chosen = next((p for p in practitioners if str(p.pk) == practitioner_value), None)
         if chosen is None and practitioner_value != ANY_PRACTITIONER:
-            problems.append(f"That practitioner does not give {treatment.name}, so these are everyone's free times.")
+            problems.append(
+                gettext("That practitioner does not give %(treatment)s, so these are everyone's free times.")
+                % {"treatment": treatment.name}
+            )
             status = 400
             practitioner_value = ANY_PRACTITIONER
 
@@ -273,7 +281,7 @@ def move_page(request, *, appointment, token, rules, problem=None, status=200, w
         try:
             first_day = date.fromisoformat(request.GET["from"][:10])
         except ValueError:
-            problems.append("We could not read that date, so these are the free times from today.")
+            problems.append(gettext("We could not read that date, so these are the free times from today."))
             status = 400
     first_day = max(min(first_day or today, last_bookable - timedelta(days=PERIOD_DAYS - 1)), today)
     last_day = min(first_day + timedelta(days=PERIOD_DAYS - 1), last_bookable)
