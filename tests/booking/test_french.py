@@ -62,6 +62,11 @@ def pages():
         "move": (everything["move"], 200),
         "cancel confirmation": links["cancel confirmation"],
         "times with a time taken": links["times with a time taken"],
+        "appointment link forged": links["appointment link forged"],
+        "appointment link expired": links["appointment link expired"],
+        "cancel of a cancelled appointment": links["cancel of a cancelled appointment"],
+        "confirmation link forged": links["confirmation link forged"],
+        "email confirmation expired": links["email confirmation expired"],
     }
 
 
@@ -73,6 +78,11 @@ FRENCH_SHOWN = {
     "email confirmation": ["Confirmez votre adresse e-mail", "Confirmer mon adresse e-mail"],
     "appointment": ["Votre rendez-vous", "Modifier votre rendez-vous", "Votre agenda"],
     "move": ["Choisir un autre horaire", "Votre horaire actuel", "Garder mon horaire actuel"],
+    "appointment link forged": ["Ce lien n’est pas valide"],
+    "appointment link expired": ["Ce lien a expiré"],
+    "cancel of a cancelled appointment": ["Ce rendez-vous ne peut pas être modifié", "Retour à votre rendez-vous"],
+    "confirmation link forged": ["Ce lien ne fonctionne pas"],
+    "email confirmation expired": ["Cette demande a expiré", "n’est plus en attente"],
     "cancel confirmation": ["Annuler votre rendez-vous ?", "Oui, annuler ce rendez-vous", "Non, le garder"],
 }
 
