@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.public_pages import get_pages, link_pages, post_states
+from tests.public_pages import get_pages, link_pages, post_pages, post_states
 
 CATALOG = Path(settings.BASE_DIR) / "booking" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 
@@ -129,3 +129,19 @@ def test_the_booking_catalog_has_no_untranslated_or_fuzzy_message(which):
         ["msgattrib", which, "--no-obsolete", str(CATALOG)], capture_output=True, text=True, check=True
     )
     assert left.stdout == ""
+
+
+def test_the_french_details_form_sent_empty_shows_its_labels_and_errors_in_french(client):
+    path, data = post_pages()["details with errors"]
+    response = client.post(french(path), data)
+    assert response.status_code == 400
+    text = page_text(response)
+    assert english_left(text) == []
+    for shown in [
+        "Prénom",
+        "Saisissez votre prénom.",
+        "Adresse e-mail",
+        "Vous concernant",
+        "politique de confidentialité",
+    ]:
+        assert shown in text
