@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.intake.models import QuestionKind
 from booking.requests.forms import phone_clean
@@ -27,14 +29,16 @@ def answer_field(question):
     if question.kind == QuestionKind.TEXT:
         # The question itself is the legend of the fieldset the layout puts this box in.
         return forms.CharField(
-            label="Your answer (optional)",
-            help_text=question.help_text or "Leave it empty if there is nothing to say.",
+            label=gettext("Your answer (optional)"),
+            help_text=question.help_text or gettext("Leave it empty if there is nothing to say."),
             required=False,
             max_length=ANSWER_MAX_LENGTH,
             widget=forms.Textarea(attrs={"rows": 3}),
             error_messages={
-                "max_length": "Please keep this answer to %(limit_value)d characters (it has %(show_value)d); "
-                "you can tell the practitioner more at your visit."
+                "max_length": gettext(
+                    "Please keep this answer to %(limit_value)d characters (it has %(show_value)d); "
+                    "you can tell the practitioner more at your visit."
+                )
             },
         )
     return forms.ChoiceField(
@@ -43,8 +47,9 @@ def answer_field(question):
         choices=[(answer, answer) for answer in question.answer_choices()],
         widget=forms.RadioSelect,
         error_messages={
-            "required": f"Answer the question “{question.text}”.",
-            "invalid_choice": f"Choose one of the answers given to “{question.text}”.",
+            "required": gettext("Answer the question “%(question)s”.") % {"question": question.text},
+            "invalid_choice": gettext("Choose one of the answers given to “%(question)s”.")
+            % {"question": question.text},
         },
     )
 
@@ -97,16 +102,16 @@ class EnquiryForm(forms.Form):
     """What a patient asked to talk first leaves for the clinic: a number to call and a message."""
 
     phone = forms.CharField(
-        label="Phone number to call you on",
+        label=_("Phone number to call you on"),
         max_length=30,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        error_messages={"required": "Enter a phone number the clinic can call you on."},
+        error_messages={"required": _("Enter a phone number the clinic can call you on.")},
     )
     message = forms.CharField(
-        label="Message for the clinic (optional)",
+        label=_("Message for the clinic (optional)"),
         required=False,
         max_length=2000,
-        help_text="For example when you are easiest to reach. At most 2000 characters.",
+        help_text=_("For example when you are easiest to reach. At most 2000 characters."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
