@@ -69,6 +69,10 @@ def pages():
         "cancel of a cancelled appointment": links["cancel of a cancelled appointment"],
         "confirmation link forged": links["confirmation link forged"],
         "email confirmation expired": links["email confirmation expired"],
+        "waitlist offer": links["waitlist offer"],
+        "waitlist offer taken": links["waitlist offer taken"],
+        "waitlist offer lapsed": links["waitlist offer lapsed"],
+        "waitlist offer forged": links["waitlist offer forged"],
     }
 
 
@@ -85,6 +89,10 @@ FRENCH_SHOWN = {
     "cancel of a cancelled appointment": ["Ce rendez-vous ne peut pas être modifié", "Retour à votre rendez-vous"],
     "confirmation link forged": ["Ce lien ne fonctionne pas"],
     "email confirmation expired": ["Cette demande a expiré", "n’est plus en attente"],
+    "waitlist offer": ["Un horaire s’est libéré", "Réserver cet horaire"],
+    "waitlist offer taken": ["Désolé, quelqu’un d’autre a pris cet horaire", "Voir les créneaux libres pour"],
+    "waitlist offer lapsed": ["Cette offre n’est plus valable", "vous était proposé pour un temps limité"],
+    "waitlist offer forged": ["Ce lien ne fonctionne pas", "Prendre rendez-vous"],
     "cancel confirmation": ["Annuler votre rendez-vous ?", "Oui, annuler ce rendez-vous", "Non, le garder"],
 }
 
