@@ -6,7 +6,10 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.requests.botcheck import BotCheckForm
 from booking.requests.forms import DetailsForm, privacy_url
@@ -24,18 +27,24 @@ class WaitlistForm(BotCheckForm):
     email = DetailsForm.base_fields["email"]
     phone = DetailsForm.base_fields["phone"]
     date_from = forms.DateField(
-        label="First day you could come",
+        label=_("First day you could come"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "Enter the first day you could come.", "invalid": "Enter a date like 2026-05-31."},
+        error_messages={
+            "required": _("Enter the first day you could come."),
+            "invalid": _("Enter a date like 2026-05-31."),
+        },
     )
     date_to = forms.DateField(
-        label="Last day you could come",
+        label=_("Last day you could come"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "Enter the last day you could come.", "invalid": "Enter a date like 2026-05-31."},
+        error_messages={
+            "required": _("Enter the last day you could come."),
+            "invalid": _("Enter a date like 2026-05-31."),
+        },
     )
     consent = forms.BooleanField(
         error_messages={
-            "required": "Tick the box to agree to the privacy notice, so that we can tell you when a time is free."
+            "required": _("Tick the box to agree to the privacy notice, so that we can tell you when a time is free.")
         },
     )
 
@@ -48,13 +57,15 @@ class WaitlistForm(BotCheckForm):
         self.rules = rules
         self.today = today or first_day_today()
         self.last_day = self.today + timedelta(days=rules.booking_horizon_days)
-        self.fields["email"].help_text = "We email you here when a time becomes free."
+        self.fields["email"].help_text = gettext("We email you here when a time becomes free.")
         for name in ("date_from", "date_to"):
             self.fields[name].widget.attrs.update(min=self.today.isoformat(), max=self.last_day.isoformat())
-        version = f" (version {privacy_notice.version})" if privacy_notice else ""
+        version = gettext(" (version %(version)s)") % {"version": privacy_notice.version} if privacy_notice else ""
         self.fields["consent"].label = format_html(
-            'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" rel="noopener">'
-            "privacy notice</a>{} explains (the notice opens in a new tab).",
+            gettext(
+                'I agree to the clinic keeping and using my details as its <a href="{}" target="_blank" '
+                'rel="noopener">privacy notice</a>{} explains (the notice opens in a new tab).'
+            ),
             privacy_url(),
             version,
         )
@@ -62,16 +73,18 @@ class WaitlistForm(BotCheckForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's own <form> carries the token
         self.helper.layout = Layout(
-            Fieldset("About you", "first_name", "last_name", "email", "phone"),
+            Fieldset(gettext("About you"), "first_name", "last_name", "email", "phone"),
             *self.bot_fields(),
-            Fieldset("When you could come", "date_from", "date_to"),
+            Fieldset(gettext("When you could come"), "date_from", "date_to"),
             "consent",
         )
 
     def clean_date_from(self):
         day = self.cleaned_data["date_from"]
         if day < self.today:
-            raise ValidationError("The first day cannot be in the past. Enter today or a later day.", code="past")
+            raise ValidationError(
+                gettext("The first day cannot be in the past. Enter today or a later day."), code="past"
+            )
         return self.date_within_horizon(day)
 
     def clean_date_to(self):
@@ -80,8 +93,10 @@ class WaitlistForm(BotCheckForm):
     def date_within_horizon(self, day):
         if day > self.last_day:
             raise ValidationError(
-                f"Appointments can be booked up to {self.rules.booking_horizon_days} days ahead, so choose a day "
-                f"on or before {self.last_day:%-d %B %Y}.",
+                gettext(
+                    "Appointments can be booked up to %(days)s days ahead, so choose a day on or before %(last_day)s."
+                )
+                % {"days": self.rules.booking_horizon_days, "last_day": date_format(self.last_day, "j F Y")},
                 code="too_far",
             )
         return day
@@ -91,7 +106,8 @@ class WaitlistForm(BotCheckForm):
         first, last = cleaned.get("date_from"), cleaned.get("date_to")
         if first and last and last < first:
             self.add_error(
-                "date_to", ValidationError("The last day must be on or after the first day.", code="dates_reversed")
+                "date_to",
+                ValidationError(gettext("The last day must be on or after the first day."), code="dates_reversed"),
             )
         return cleaned
 
