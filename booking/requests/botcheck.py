@@ -13,6 +13,8 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +22,9 @@ STARTED_SALT = "booking.forms.started"
 
 
 # Says neither what tripped nor how to avoid it; a person caught by mistake just sends again.
-TRY_AGAIN_MESSAGE = "Sorry, we could not accept the form this time. Please check your details and send it again."
+TRY_AGAIN_MESSAGE = gettext_noop(
+    "Sorry, we could not accept the form this time. Please check your details and send it again."
+)
 
 
 def form_token(*, at=None, nonce=None):
@@ -77,7 +81,7 @@ class BotCheckForm(forms.Form):
 
     # Named like a field bots love to fill; hidden from sight, from screen readers and from the Tab key.
     website = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         strip=False,
         widget=WebsiteInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
@@ -89,7 +93,7 @@ class BotCheckForm(forms.Form):
         reason = self.bot_reason()
         if reason is not None:
             logger.info("%s refused as automated: %s", type(self).__name__, reason)
-            self.add_error("started", ValidationError(TRY_AGAIN_MESSAGE, code="try_again"))
+            self.add_error("started", ValidationError(gettext(TRY_AGAIN_MESSAGE), code="try_again"))
         return cleaned
 
     def bot_reason(self):
