@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.clinic.test_html_valid import nu_errors, vnu_command
 from tests.public_pages import get_pages, link_pages, post_pages, post_states
 
 CATALOG = Path(settings.BASE_DIR) / "booking" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
@@ -173,3 +174,15 @@ def test_the_french_talk_first_page_shows_no_english_text_of_the_booking_catalog
     assert english_left(text) == []
     assert "Parlons-en avant de réserver" in text
     assert "Envoyer mon message" in text
+
+
+def test_the_french_booking_pages_pass_the_nu_html_checker(client, pages, tmp_path):
+    command = vnu_command()
+    files = []
+    for name, (path, status) in pages.items():
+        response = client.get(french(path))
+        assert response.status_code == status, name
+        file = tmp_path / (name.replace(" ", "-") + ".html")
+        file.write_bytes(response.content)
+        files.append(str(file))
+    assert nu_errors(command, files) == []
