@@ -83,7 +83,7 @@ def test_the_clinic_catalog_has_no_untranslated_or_fuzzy_message(which):
         ("/fr/faq/", 200, ["Mésothérapie : questions et réponses", "Rechercher", "Retour en haut", "Mis à jour le"]),
         ("/fr/faq/?q=cellulite", 200, ["Recherche : cellulite", "correspond", "« cellulite »"]),
         ("/fr/faq/?q=zzzqqq", 200, ["Aucune question ne correspond à « zzzqqq »", "Essayez d’autres mots"]),
-        ("/fr/contact/", 200, ["Contacter", "Nous joindre"]),
+        ("/fr/contact/", 200, ["Nous contacter – ", "Contacter", "Nous joindre"]),
         ("/fr/privacy/", 200, ["Les cookies déposés par ce site", "Déposé pour :", "Conservé :", "jours"]),
         ("/fr/no-such-page/", 404, ["Nous n’avons pas trouvé cette page", "Accueil"]),
     ],
