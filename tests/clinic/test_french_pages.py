@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.template import loader
+from django.test import Client
 from django.utils import translation
 
 CATALOG = Path(settings.BASE_DIR) / "clinic" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
@@ -114,3 +115,25 @@ def test_the_error_pages_without_a_request_speak_french_when_french_is_active(tm
     assert_no_english(html, english_messages(tmp_path))
     with translation.override("en-gb"):
         assert '<html lang="en">' in loader.render_to_string(template)
+
+
+@pytest.mark.django_db
+def test_an_expired_form_on_a_french_page_is_explained_in_french(tmp_path):
+    response = Client(enforce_csrf_checks=True).post("/fr/contact/", {})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Le formulaire a expiré" in html
+    assert "Recommencer la prise de rendez-vous" in html
+    assert_no_english(html, english_messages(tmp_path))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("minutes", "french"), [(1, "Patientez 1 minute puis"), (5, "Patientez 5 minutes puis")])
+def test_the_too_many_attempts_page_speaks_french_on_a_french_address(rf, tmp_path, minutes, french):
+    request = rf.get("/fr/book/")
+    with translation.override("fr"):
+        request.LANGUAGE_CODE = "fr"
+        html = loader.render_to_string("429.html", {"minutes": minutes}, request=request)
+    assert "Trop de tentatives" in html
+    assert french in html
+    assert_no_english(html, english_messages(tmp_path))
