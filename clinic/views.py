@@ -12,6 +12,8 @@ from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
@@ -56,34 +58,42 @@ def contact(request):
     return render(request, "clinic/contact.html")
 
 
+def _days(count):
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+
+
 def site_cookies():
     """Every cookie the site itself may set, as the privacy page lists them: (name, who gets it, what for, how long).
     The clinic's notice is its own text; this list follows the code, so it stays true when the code changes."""
+    minutes = settings.SESSION_COOKIE_AGE // 60
     return [
         (
             settings.CSRF_COOKIE_NAME,
-            "Anyone who opens a form",
-            "Proves that a form sent to us was filled in on this site, not on another one.",
-            f"{settings.CSRF_COOKIE_AGE // 86400} days",
+            _("Anyone who opens a form"),
+            _("Proves that a form sent to us was filled in on this site, not on another one."),
+            _days(settings.CSRF_COOKIE_AGE // 86400),
         ),
         (
             KNOWN_EMAILS_COOKIE,
-            "A patient who confirmed an email address from our link",
-            "Remembers, on this device only, that you confirmed your address, so you are not asked again. "
-            "It holds a scrambled code made from the address, never the address itself.",
-            f"{KNOWN_EMAILS_AGE.days} days",
+            _("A patient who confirmed an email address from our link"),
+            _(
+                "Remembers, on this device only, that you confirmed your address, so you are not asked again. "
+                "It holds a scrambled code made from the address, never the address itself."
+            ),
+            _days(KNOWN_EMAILS_AGE.days),
         ),
         (
             CookieStorage.cookie_name,
-            "A patient who has just moved or cancelled a visit",
-            "Carries the one-line note that says it is done to the next page, which removes it.",
-            "Until that page is shown",
+            _("A patient who has just moved or cancelled a visit"),
+            _("Carries the one-line note that says it is done to the next page, which removes it."),
+            _("Until that page is shown"),
         ),
         (
             settings.SESSION_COOKIE_NAME,
-            "The clinic's staff, once signed in to the admin",
-            "Keeps a staff member signed in.",
-            f"{settings.SESSION_COOKIE_AGE // 60} minutes without activity",
+            _("The clinic's staff, once signed in to the admin"),
+            _("Keeps a staff member signed in."),
+            ngettext("%(count)d minute without activity", "%(count)d minutes without activity", minutes)
+            % {"count": minutes},
         ),
     ]
 

@@ -107,6 +107,20 @@ def get_pages():
         ),
         "waitlist": reverse("booking:waitlist_join", kwargs={"treatment_slug": treatment.slug}),
         "not found": "/no-such-page/",
+        **french_content_pages(),
+    }
+
+
+def french_content_pages():
+    """The content pages and the missing page in French: name -> path."""
+    return {
+        "fr home": "/fr/",
+        "fr faq": "/fr/faq/",
+        "fr faq search": "/fr/faq/?q=pain",
+        "fr faq search without answers": "/fr/faq/?q=xylophone",
+        "fr contact": "/fr/contact/",
+        "fr privacy": "/fr/privacy/",
+        "fr not found": "/fr/no-such-page/",
     }
 
 

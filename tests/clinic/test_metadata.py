@@ -74,7 +74,7 @@ def test_every_public_page_has_its_own_title_and_description_and_a_language(head
     titles = Counter(head.titles[0].strip() for head in heads.values())
     descriptions = Counter(head.descriptions[0].strip() for head in heads.values())
     for name, head in heads.items():
-        assert head.lang == "en-gb", name
+        assert head.lang == ("fr" if name.startswith("fr ") else "en-gb"), name
         assert len(head.titles) == 1 and head.titles[0].strip(), name
         assert len(head.descriptions) == 1 and len(head.descriptions[0].strip()) >= 30, name
     assert [title for title, count in titles.items() if count > 1] == []
@@ -92,7 +92,7 @@ def test_each_findable_page_names_one_absolute_canonical_address_without_its_que
 
 
 def test_pages_opened_from_a_personal_link_are_kept_out_of_search_engines_and_name_no_token(heads):
-    for name in ("confirmation", "appointment", "move", "not found"):
+    for name in ("confirmation", "appointment", "move", "not found", "fr not found"):
         head = heads[name]
         assert head.robots == ["noindex, nofollow"], name
         assert head.canonicals == [], name
