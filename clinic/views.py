@@ -89,6 +89,12 @@ def site_cookies():
             _("Until that page is shown"),
         ),
         (
+            settings.LANGUAGE_COOKIE_NAME,
+            _("A visitor who chose a language with the English / Français switch"),
+            _("Remembers the language you chose, so the site opens in it next time."),
+            _days(settings.LANGUAGE_COOKIE_AGE // 86400),
+        ),
+        (
             settings.SESSION_COOKIE_NAME,
             _("The clinic's staff, once signed in to the admin"),
             _("Keeps a staff member signed in."),

@@ -151,8 +151,10 @@ def test_the_privacy_page_names_every_cookie_a_patients_visit_sets(client, treat
         {"start": start_format(later), "practitioner": "any"},
     )
     assert moved.status_code == 303
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})  # the English / Français switch
+    client.post(reverse("set_language"), {"language": "en-gb", "next": "/"})
     set_by_the_visit = set(client.cookies)
-    assert {"csrftoken", "clinic_emails_ok", "messages"} <= set_by_the_visit
+    assert {"csrftoken", "clinic_emails_ok", "messages", settings.LANGUAGE_COOKIE_NAME} <= set_by_the_visit
 
     page = strip_tags(client.get(reverse("privacy")).content.decode())
     assert "Cookies this site sets" in page
