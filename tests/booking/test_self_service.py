@@ -29,6 +29,7 @@ from booking.requests.forms import start_format
 from booking.selfservice.views import STATUS_WORDS
 from clinic.models import ClinicDetails
 from tests.factories import appointment_at
+from tests.public_pages import PastSigner
 
 pytestmark = pytest.mark.django_db
 
@@ -259,17 +260,6 @@ def test_an_altered_or_garbled_link_is_not_valid(client, appointment, name):
         assert response["Referrer-Policy"] == "no-referrer"
     assert client.post(reverse(f"booking:{name}", kwargs={"token": altered(token)})).status_code in (404, 405)
     assert state(appointment) == before
-
-
-class PastSigner(signing.TimestampSigner):
-    """Signs as if the link had been emailed long ago."""
-
-    def __init__(self, *args, days_ago, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.days_ago = days_ago
-
-    def timestamp(self):
-        return signing.b62_encode(int(clock.time() - self.days_ago * 86400))
 
 
 def test_an_expired_link_says_so_with_the_clinics_phone(client, appointment):

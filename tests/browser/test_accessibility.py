@@ -9,7 +9,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from tests.browser.test_booking import answer_all_with_the_keyboard
+from tests.browser.test_booking import answer_all_with_the_keyboard, details_fill
 from tests.public_pages import FAILING_PAGE, get_pages, link_pages, post_pages, rate_limits_low
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,13 +69,7 @@ def test_every_step_a_patient_passes_through_has_no_wcag_aa_violations(page):
     page.goto("/book/hair-loss/")
     page.locator("label.time-option").first.click()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("First name").fill("Grace")
-    page.get_by_label("Last name").fill("Hopper")
-    page.get_by_label("Email address").fill("grace@example.com")
-    page.get_by_label("Phone number").fill("020 7946 0000")
-    page.get_by_label("Yes, this is my first visit").check()
-    page.get_by_role("checkbox", name=re.compile("I agree")).check()
-    page.get_by_role("button", name="Continue to the health questions").click()
+    details_fill(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Health questions")
     found["health questions"] = violations(page)
     page.get_by_role("button", name="Request this appointment").click()

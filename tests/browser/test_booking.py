@@ -32,6 +32,17 @@ def answer_all_with_the_keyboard(page, *, no_to_all):
         expect(group.locator("input[type=radio]:checked")).to_have_count(1)
 
 
+def details_fill(page, email="grace@example.com"):
+    """The details step filled in as a new patient would, then on to the health questions."""
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Phone number").fill("020 7946 0000")
+    page.get_by_label("Yes, this is my first visit").check()
+    page.get_by_role("checkbox", name=re.compile("I agree")).check()
+    page.get_by_role("button", name="Continue to the health questions").click()
+
+
 def answer_no_to_all(page):
     """Each yes-or-no health question answered "No" with the mouse; the text question left empty."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Health questions")
@@ -106,13 +117,7 @@ def test_an_answer_that_needs_a_talk_first_leads_to_a_message_not_a_booking(page
     page.goto("/book/hair-loss/")
     page.locator("label.time-option").first.click()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("First name").fill("Grace")
-    page.get_by_label("Last name").fill("Hopper")
-    page.get_by_label("Email address").fill("grace@example.com")
-    page.get_by_label("Phone number").fill("020 7946 0000")
-    page.get_by_label("Yes, this is my first visit").check()
-    page.get_by_role("checkbox", name=re.compile("I agree")).check()
-    page.get_by_role("button", name="Continue to the health questions").click()
+    details_fill(page)
 
     # Sent without an answer: the same step, the question named, nothing lost.
     page.get_by_role("button", name="Request this appointment").click()
@@ -140,13 +145,7 @@ def book_with_the_mouse(page, email):
     page.goto("/book/hair-loss/")
     page.locator("label.time-option").first.click()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("First name").fill("Grace")
-    page.get_by_label("Last name").fill("Hopper")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Phone number").fill("020 7946 0000")
-    page.get_by_label("Yes, this is my first visit").check()
-    page.get_by_role("checkbox", name=re.compile("I agree")).check()
-    page.get_by_role("button", name="Continue to the health questions").click()
+    details_fill(page, email)
     answer_no_to_all(page)
     page.get_by_role("button", name="Request this appointment").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your appointment is requested")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from booking.emails.tasks import message_send
 from booking.models import Appointment, AppointmentStatus, Message, MessageStatus
-from tests.browser.test_booking import answer_no_to_all
+from tests.browser.test_booking import answer_no_to_all, details_fill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,13 +31,7 @@ def test_patient_books_then_moves_and_cancels_through_the_emailed_link(page, mai
     page.get_by_role("link", name="Hair loss").click()
     booked_at = choose_a_time_days_ahead(page)
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("First name").fill("Grace")
-    page.get_by_label("Last name").fill("Hopper")
-    page.get_by_label("Email address").fill("grace@example.com")
-    page.get_by_label("Phone number").fill("020 7946 0000")
-    page.get_by_label("Yes, this is my first visit").check()
-    page.get_by_role("checkbox", name=re.compile("I agree")).check()
-    page.get_by_role("button", name="Continue to the health questions").click()
+    details_fill(page)
     answer_no_to_all(page)
     page.get_by_role("button", name="Request this appointment").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your appointment is requested")
