@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.db.models import Func, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from clinic.images import WebImage
 
@@ -40,8 +41,7 @@ class Treatment(WebImage):
         ordering = ["position", "name"]
         verbose_name = "treatment"
         verbose_name_plural = "treatments"
-        # Texts and pictures are content (change_treatment); how long a visit takes, its address
-        # and whether it can be booked at all decide the calendar, and are the clinic manager's.
+        # Texts and pictures are content (change_treatment); duration, address and bookability are the manager's.
         permissions = [("change_treatment_booking", "Can change how a treatment is booked")]
         constraints = [
             models.CheckConstraint(
@@ -82,14 +82,14 @@ class Weekday(models.IntegerChoices):
 
 
 class AppointmentStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    CANCELLED_BY_PATIENT = "cancelled_by_patient", "Cancelled by patient"
-    CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancelled by clinic"
-    COMPLETED = "completed", "Completed"
-    NO_SHOW = "no_show", "No-show"
-    EXPIRED = "expired", "Expired: not confirmed or not answered in time"
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED_BY_PATIENT = "cancelled_by_patient", _("Cancelled by patient")
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", _("Cancelled by clinic")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+    EXPIRED = "expired", _("Expired: not confirmed or not answered in time")
 
 
 # Appointments in these states hold their time; every other state frees it.
