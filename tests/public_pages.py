@@ -93,7 +93,7 @@ def get_pages():
     practitioner_photo_add(treatment)
     token = manage_token(appointment=appointment)
     unconfirmed = sample_appointment(treatment, email_confirmed=False)
-    return {
+    pages = {
         **indexable_pages(),
         "faq search": reverse("faq:index") + "?q=pain",
         "faq search without answers": reverse("faq:index") + "?q=xylophone",
@@ -107,7 +107,14 @@ def get_pages():
         ),
         "waitlist": reverse("booking:waitlist_join", kwargs={"treatment_slug": treatment.slug}),
         "not found": "/no-such-page/",
+    }
+    # The booking steps and the patient's own pages in French too (the content pages: french_content_pages).
+    french_booking = {"book", "treatments", "treatment", "times", "details", "confirmation", "appointment", "move"}
+    french_booking |= {"email confirmation", "waitlist"}
+    return {
+        **pages,
         **french_content_pages(),
+        **{f"fr {name}": "/fr" + path for name, path in pages.items() if name in french_booking},
     }
 
 
