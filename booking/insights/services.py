@@ -65,6 +65,12 @@ def weeks_between(first_day, last_day):
         monday += timedelta(days=7)
 
 
+def counts_by(queryset, expression):
+    """(value, count) for each value of ``expression`` over ``queryset``: one GROUP BY query."""
+    rows = queryset.annotate(bucket=expression).values("bucket").annotate(count=Count("pk")).order_by()
+    return [(row["bucket"], row["count"]) for row in rows]
+
+
 def insights_for(*, first_day, last_day):
     """Everything the insights page shows for the days ``first_day`` to ``last_day`` (clinic dates)."""
     zone = timezone.get_current_timezone()
@@ -72,27 +78,9 @@ def insights_for(*, first_day, last_day):
     requested = Appointment.objects.filter(created_at__gte=start, created_at__lt=end)
 
     totals = requested.aggregate(**outcome_counts())
-    by_week = {
-        row["week"].date(): row["count"]
-        for row in requested.annotate(week=TruncWeek("created_at", tzinfo=zone))
-        .values("week")
-        .annotate(count=Count("pk"))
-        .order_by()
-    }
-    by_weekday = {
-        row["day"]: row["count"]
-        for row in requested.annotate(day=ExtractIsoWeekDay("starts_at", tzinfo=zone))
-        .values("day")
-        .annotate(count=Count("pk"))
-        .order_by()
-    }
-    by_hour = {
-        row["hour"]: row["count"]
-        for row in requested.annotate(hour=ExtractHour("starts_at", tzinfo=zone))
-        .values("hour")
-        .annotate(count=Count("pk"))
-        .order_by()
-    }
+    by_week = {week.date(): count for week, count in counts_by(requested, TruncWeek("created_at", tzinfo=zone))}
+    by_weekday = dict(counts_by(requested, ExtractIsoWeekDay("starts_at", tzinfo=zone)))
+    by_hour = dict(counts_by(requested, ExtractHour("starts_at", tzinfo=zone)))
     # A request is confirmed once (from "requested" to "confirmed"); later moves are other rows.
     to_confirm = AppointmentEvent.objects.filter(
         appointment__created_at__gte=start,
