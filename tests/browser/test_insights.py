@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
+from tests.browser.signin import admin_sign_in
 from tests.browser.test_accessibility import violations
-from tests.factories import authenticator_code
 from tests.insights.test_views import appointments
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,11 +21,7 @@ def test_a_manager_reads_the_insights_for_a_period_and_downloads_a_table(page):
     user = User.objects.create_user("mona", "mona@example.com", PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="Clinic managers"))
 
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("mona")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Code from your authenticator app").fill(authenticator_code(user))
-    page.get_by_role("button", name="Log in").click()
+    admin_sign_in(page, user, PASSWORD)
     page.get_by_role("link", name="Requests, outcomes and busy times").click()
 
     page.get_by_label("First day").fill(f"{date(2026, 1, 1):%Y-%m-%d}")

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from booking.models import MessageStatus
 from tests.booking.test_outbox import failed_email, run_send_tasks
+from tests.browser.signin import admin_sign_in
 from tests.browser.test_accessibility import violations
-from tests.factories import authenticator_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,11 +27,7 @@ def test_reception_sends_a_failed_email_again_from_the_admin_index(page, working
     user = User.objects.create_user("rita", "rita@example.com", PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="Reception"))
 
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("rita")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Code from your authenticator app").fill(authenticator_code(user))
-    page.get_by_role("button", name="Log in").click()
+    admin_sign_in(page, user, PASSWORD)
 
     failed = page.get_by_role("link", name=re.compile(r"1 email the site gave up sending"))
     expect(failed).to_be_visible()

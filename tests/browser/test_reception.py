@@ -10,7 +10,7 @@ from booking.appointments.services import appointment_request
 from booking.models import Appointment, AppointmentStatus, Treatment
 from booking.schedule.availability import first_day_today, free_slots
 from clinic.models import PrivacyNotice
-from tests.factories import authenticator_code
+from tests.browser.signin import admin_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,11 +56,7 @@ def test_reception_confirms_a_request_and_finds_it_in_the_day_view(page, recepti
     reference = request_online.reference
 
     # Log in.
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("rita")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Code from your authenticator app").fill(authenticator_code(reception_user))
-    page.get_by_role("button", name="Log in").click()
+    admin_sign_in(page, reception_user, PASSWORD)
 
     # The index says what is waiting.
     waiting = page.get_by_role("link", name=re.compile(r"1 request waiting for a decision"))
