@@ -45,6 +45,9 @@ else:
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
+    # French beside English in the clinic's own content (translation.py in each app); before the
+    # admin, which it extends (docs/i18n.md).
+    "modeltranslation",
     # Django's admin with a second factor for staff (clinic/admin_site.py).
     "clinic.admin_site.ClinicAdminConfig",
     "django.contrib.auth",
@@ -236,6 +239,12 @@ LANGUAGE_CODE = "en-gb"
 # English at the addresses the site always had, French under /fr/ (docs/i18n.md).
 LANGUAGES = [("en-gb", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Content (FAQ, treatments, health questions, clinic details) is written in English first; a French
+# text staff have not written yet shows the English one (docs/i18n.md).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en-gb"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en-gb",)
+# Addresses (slugs) are made from the English title, whatever language the admin is in.
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en-gb"
 # The visitor's choice from the switch on every page, a year; not a secret, readable by nothing else.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"

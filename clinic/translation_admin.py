@@ -1,0 +1,91 @@
+"""The admin of content written in English and French (django-modeltranslation, docs/i18n.md).
+
+Each text's English and French versions are edited one under the other. Where the French is
+blank the French pages show the English, so staff see it said: a "French" column in the list,
+a filter for what is still to translate, and a warning on the page of each such record.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Q
+from modeltranslation.admin import TranslationAdmin
+from modeltranslation.translator import translator
+from modeltranslation.utils import build_localized_fieldname
+
+FRENCH = "fr"
+MISSING = "Missing – English shown"
+
+
+def translated_fields(model):
+    return list(translator.get_options_for_model(model).fields)
+
+
+def untranslated(obj, language=FRENCH):
+    """The labels of ``obj``'s texts written in English and blank in ``language``: pages in that
+    language show the English text instead."""
+    missing = []
+    for name in translated_fields(type(obj)):
+        english = getattr(obj, build_localized_fieldname(name, settings.LANGUAGE_CODE)) or ""
+        own = getattr(obj, build_localized_fieldname(name, language)) or ""
+        if english.strip() and not own.strip():
+            missing.append(str(obj._meta.get_field(name).verbose_name))
+    return missing
+
+
+def untranslated_q(model, language=FRENCH):
+    """Records with at least one text written in English and blank in ``language``."""
+    condition = Q(pk__in=[])
+    for name in translated_fields(model):
+        english = build_localized_fieldname(name, settings.LANGUAGE_CODE)
+        own = build_localized_fieldname(name, language)
+        written = Q(**{f"{english}__isnull": False}) & ~Q(**{english: ""})
+        condition |= written & (Q(**{f"{own}__isnull": True}) | Q(**{own: ""}))
+    return condition
+
+
+class FrenchFilter(admin.SimpleListFilter):
+    title = "French"
+    parameter_name = "french"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Missing (English shown)"), ("written", "Written")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "missing":
+            return queryset.filter(untranslated_q(queryset.model))
+        if self.value() == "written":
+            return queryset.exclude(untranslated_q(queryset.model))
+        return queryset
+
+
+class TranslatedAdmin(TranslationAdmin):
+    """modeltranslation's admin, with what is not yet in French shown to staff."""
+
+    def get_list_display(self, request):
+        return [*super().get_list_display(request), "french_status"]
+
+    def get_list_filter(self, request):
+        return [*super().get_list_filter(request), FrenchFilter]
+
+    @admin.display(description="French")
+    def french_status(self, obj):
+        missing = untranslated(obj)
+        if not missing:
+            return "Written"
+        if len(missing) == len(translated_fields(type(obj))):
+            return MISSING
+        return f"{MISSING} for: {', '.join(missing)}"
+
+    def untranslated_parts(self, obj):
+        """What else on this record's page is blank in French (inlines); for subclasses."""
+        return []
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.method == "GET":
+            missing = untranslated(obj) + self.untranslated_parts(obj)
+            if missing:
+                messages.warning(
+                    request,
+                    f"Not yet in French: {', '.join(missing)}. French pages show the English text until you write it.",
+                )
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
