@@ -3,25 +3,26 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from clinic.cache import ContentAdminMixin
+from clinic.translation_admin import TranslatedAdmin
 from faq.models import Category, Question
 
 
 @admin.register(Category)
-class CategoryAdmin(ContentAdminMixin, admin.ModelAdmin):
+class CategoryAdmin(ContentAdminMixin, TranslatedAdmin):
     list_display = ["name", "position"]
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
-    search_fields = ["name"]
+    search_fields = ["name_en_gb", "name_fr"]
 
 
 @admin.register(Question)
-class QuestionAdmin(ContentAdminMixin, admin.ModelAdmin):
+class QuestionAdmin(ContentAdminMixin, TranslatedAdmin):
     list_display = ["question", "category", "position", "published", "updated_at", "preview_link"]
     list_display_links = ["question"]
     list_editable = ["position", "published"]
     list_filter = ["published", "category"]
     list_select_related = ["category"]
-    search_fields = ["question", "answer", "slug"]
+    search_fields = ["question_en_gb", "question_fr", "answer_en_gb", "answer_fr", "slug"]
     prepopulated_fields = {"slug": ["question"]}
     readonly_fields = ["created_at", "updated_at", "preview_link"]
     actions = ["publish", "unpublish"]

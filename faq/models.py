@@ -1,13 +1,33 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from clinic.images import WebImage
 from faq.sanitize import answer_to_html
 
-SEARCH_CONFIG = "english"
+# Per language of settings.LANGUAGES: the generated column searched, and PostgreSQL's text search
+# configuration that stems its words ("injections" finds "injection").
+SEARCH = {"en-gb": ("search_en_gb", "english"), "fr": ("search_fr", "french")}
+
+
+def searchable(name, language):
+    """The text of ``name`` in ``language`` (a translation column of faq/translation.py), or the
+    English one where it is blank: a question staff have not translated yet is still found."""
+    own = F(f"{name}_{language.replace('-', '_')}")
+    if language == "en-gb":
+        return own
+    return Coalesce(NullIf(own, Value("")), F(f"{name}_en_gb"), output_field=models.TextField())
+
+
+def search_vector(language):
+    config = SEARCH[language][1]
+    return SearchVector(searchable("question", language), weight="A", config=config) + SearchVector(
+        searchable("answer", language), weight="B", config=config
+    )
 
 
 class Category(WebImage):
@@ -50,12 +70,14 @@ class QuestionQuerySet(models.QuerySet):
         )
 
     def search(self, text):
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        """Published questions matching ``text`` in the active language, best first."""
+        column, config = SEARCH.get(get_language(), SEARCH["en-gb"])
+        query = SearchQuery(text, search_type="websearch", config=config)
         return (
             self.published()
             .select_related("category")
-            .filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
+            .filter(**{column: query})
+            .annotate(rank=SearchRank(F(column), query))
             .order_by("-rank", "position", "pk")
         )
 
@@ -77,12 +99,10 @@ class Question(WebImage):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField("last updated", auto_now=True)
     # Kept by PostgreSQL itself, so every write path (admin, migration, shell) stays searchable.
-    search_vector = models.GeneratedField(
-        expression=SearchVector("question", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("answer", weight="B", config=SEARCH_CONFIG),
-        output_field=SearchVectorField(),
-        db_persist=True,
+    search_en_gb = models.GeneratedField(
+        expression=search_vector("en-gb"), output_field=SearchVectorField(), db_persist=True
     )
+    search_fr = models.GeneratedField(expression=search_vector("fr"), output_field=SearchVectorField(), db_persist=True)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -90,7 +110,10 @@ class Question(WebImage):
         ordering = ["category__position", "position", "pk"]
         verbose_name = "question"
         verbose_name_plural = "questions"
-        indexes = [GinIndex(fields=["search_vector"], name="faq_question_search_idx")]
+        indexes = [
+            GinIndex(fields=["search_en_gb"], name="faq_question_search_en_gb_idx"),
+            GinIndex(fields=["search_fr"], name="faq_question_search_fr_idx"),
+        ]
 
     def __str__(self):
         return self.question

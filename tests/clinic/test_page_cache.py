@@ -2,6 +2,7 @@
 
 import io
 import time
+from html import unescape
 
 import pytest
 from django.core.cache import cache
@@ -45,10 +46,30 @@ def test_staff_renaming_a_category_in_the_admin_shows_on_the_faq_at_once(client,
     question = Question.objects.for_page().first()
     category = question.category
     page_html(client, FAQ)
-    data = {"name": "Renamed by staff", "slug": category.slug, "position": category.position}
+    data = {"name_en_gb": "Renamed by staff", "slug": category.slug, "position": category.position}
     response = admin_client.post(reverse("admin:faq_category_change", args=[category.pk]), data)
     assert response.status_code == 302
     assert "Renamed by staff" in page_html(client, FAQ)
+
+
+def test_staff_writing_a_french_answer_in_the_admin_shows_on_the_cached_french_faq_at_once(client, admin_client):
+    question = Question.objects.for_page().first()
+    assert question.answer_fr in unescape(page_html(client, "/fr/faq/"))
+    english = page_html(client, FAQ)
+    data = {
+        "category": question.category_id,
+        "question_en_gb": question.question_en_gb,
+        "question_fr": question.question_fr,
+        "answer_en_gb": question.answer_en_gb,
+        "answer_fr": "Une réponse réécrite par l’équipe.",
+        "slug": question.slug,
+        "position": question.position,
+        "published": "on",
+    }
+    response = admin_client.post(reverse("admin:faq_question_change", args=[question.pk]), data)
+    assert response.status_code == 302
+    assert "Une réponse réécrite par l’équipe." in unescape(page_html(client, "/fr/faq/"))
+    assert page_html(client, FAQ) == english
 
 
 def test_staff_renaming_a_treatment_in_the_list_shows_on_the_cached_home_page_at_once(client, admin_client):

@@ -1,0 +1,15 @@
+"""The FAQ's texts in every language of settings.LANGUAGES (django-modeltranslation, docs/i18n.md)."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from faq.models import Category, Question
+
+
+@register(Category)
+class CategoryTranslation(TranslationOptions):
+    fields = ["name", "description"]
+
+
+@register(Question)
+class QuestionTranslation(TranslationOptions):
+    fields = ["question", "answer"]
