@@ -7,6 +7,7 @@ from django.db.models import Max
 
 from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
+from clinic.translation_admin import TranslatedAdmin
 from clinic.two_factor.services import second_factor_remove
 
 admin.site.site_header = "Clinic administration"
@@ -14,7 +15,7 @@ admin.site.site_title = "Clinic admin"
 
 
 @admin.register(ClinicDetails)
-class ClinicDetailsAdmin(ContentAdminMixin, admin.ModelAdmin):
+class ClinicDetailsAdmin(ContentAdminMixin, TranslatedAdmin):
     list_display = ["name", "phone", "email", "updated_at"]
     readonly_fields = ["updated_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
