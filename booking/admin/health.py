@@ -7,6 +7,7 @@ managers); everyone else who may see the appointment or enquiry reads that answe
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
+from modeltranslation.admin import TranslationStackedInline
 
 from booking.intake.models import Enquiry, HealthQuestion
 from booking.intake.services import answers_readable_by, enquiries_handle
@@ -18,13 +19,12 @@ class HealthQuestionFormSet(forms.BaseInlineFormSet):
     def save_existing(self, form, obj, commit=True):
         # What the patient reads or what counts as "talk to us first" changed: a new version, so
         # answers given before keep saying which wording they answered.
-        content = {"text", "help_text", "kind", "choices", "talk_first_answers"}
-        if content & set(form.changed_data):
+        if HealthQuestion.content_fields() & set(form.changed_data):
             obj.version += 1
         return super().save_existing(form, obj, commit=commit)
 
 
-class HealthQuestionInline(admin.StackedInline):
+class HealthQuestionInline(TranslationStackedInline):
     model = HealthQuestion
     formset = HealthQuestionFormSet
     extra = 0

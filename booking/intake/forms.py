@@ -44,7 +44,7 @@ def answer_field(question):
     return forms.ChoiceField(
         label=question.text,
         help_text=question.help_text,
-        choices=[(answer, answer) for answer in question.answer_choices()],
+        choices=question.answer_labels(),
         widget=forms.RadioSelect,
         error_messages={
             "required": gettext("Answer the question “%(question)s”.") % {"question": question.text},

@@ -4,11 +4,19 @@ answers mean the practitioner must talk to them before a visit is booked.
 Answers are health data: they live in their own table, readable only with the
 ``intake.read_health_answers`` permission, and each keeps the text and version of the question
 as the patient was asked it.
+
+A question is written in English and, beside it, in French (booking/intake/translation.py). The
+answers a patient picks are stored, and compared with "talk to us first", as the English ones:
+the French lines of ``choices`` are only what a patient reading French sees, line for line. So a
+practitioner reads every patient's answer in one vocabulary, and a French page can never miss a
+"talk to us first" written in English. The question's text is stored as the patient read it.
 """
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext
 
 
 class QuestionKind(models.TextChoices):
@@ -18,6 +26,17 @@ class QuestionKind(models.TextChoices):
 
 
 YES, NO = "Yes", "No"
+# The texts a question is written in, each in every language (booking/intake/translation.py).
+TRANSLATED = ("text", "help_text", "choices")
+
+
+def translated_names(name, *, english=False):
+    """The columns of field ``name`` in every language (``choices_en_gb``, ``choices_fr``), or all but English."""
+    return [
+        f"{name}_{code.replace('-', '_')}"
+        for code, _name in settings.LANGUAGES
+        if english or code != settings.LANGUAGE_CODE
+    ]
 
 
 def lines(text):
@@ -44,7 +63,8 @@ class HealthQuestion(models.Model):
     talk_first_answers = models.TextField(
         "answers that mean “talk to us first”",
         blank=True,
-        help_text="One per line, written as the answers are (Yes or No for a yes-or-no question). "
+        help_text="One per line, written as the English answers are (Yes or No for a yes-or-no question), "
+        "whatever language the patient reads. "
         "Such an answer books nothing: the patient is asked to contact the clinic.",
     )
     active = models.BooleanField(default=True, help_text="Only active questions are asked.")
@@ -63,12 +83,22 @@ class HealthQuestion(models.Model):
         return self.text
 
     def answer_choices(self):
-        """The answers a patient may pick, in order; none for a text question."""
+        """The answers a patient may pick, in order, as stored (in English); none for a text question."""
         if self.kind == QuestionKind.YES_NO:
             return [YES, NO]
         if self.kind == QuestionKind.CHOICE:
-            return lines(self.choices)
+            with translation.override(settings.LANGUAGE_CODE):
+                return lines(self.choices)
         return []
+
+    def answer_labels(self):
+        """[(stored answer, what the patient reads)] in the active language. French choices that do not
+        match the English line for line are not shown: the English ones are, rather than a wrong label."""
+        answers = self.answer_choices()
+        if self.kind == QuestionKind.YES_NO:
+            return [(YES, gettext("Yes")), (NO, gettext("No"))]
+        labels = lines(self.choices)
+        return list(zip(answers, labels if len(labels) == len(answers) else answers, strict=True))
 
     def talks_first(self, answer):
         return answer in lines(self.talk_first_answers)
@@ -82,6 +112,16 @@ class HealthQuestion(models.Model):
                 {"talk_first_answers": "A short-text answer is read by the practitioner; leave this empty."},
                 code="text_talk_first",
             )
+        for field in translated_names("choices"):
+            labels = lines(getattr(self, field, ""))
+            if self.kind == QuestionKind.CHOICE and labels and len(labels) != len(self.answer_choices()):
+                raise ValidationError(
+                    {
+                        field: "Give as many answers as in English, one per line in the same order, or leave "
+                        "it empty to show the English ones."
+                    },
+                    code="choices_mismatch",
+                )
         unknown = [answer for answer in talk_first if answer not in self.answer_choices()]
         if self.kind != QuestionKind.TEXT and unknown:
             raise ValidationError(
@@ -89,8 +129,15 @@ class HealthQuestion(models.Model):
                 code="unknown_answer",
             )
 
-    def content(self):
-        return (self.text, self.help_text, self.kind, self.choices, self.talk_first_answers)
+    @staticmethod
+    def content_fields():
+        """The form fields whose change makes a new version: what the patient reads, in any language."""
+        return {
+            *TRANSLATED,
+            *(field for name in TRANSLATED for field in translated_names(name, english=True)),
+            "kind",
+            "talk_first_answers",
+        }
 
 
 class Enquiry(models.Model):

@@ -305,10 +305,13 @@ def test_editing_a_question_in_the_admin_makes_a_new_version(client, treatment, 
     form |= dict(re.findall(r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', html, re.S))
     form = {name: unescape(value) for name, value in form.items()}
     form |= dict.fromkeys(re.findall(r'<input type="checkbox" name="([^"]+)"[^>]*checked', html), "on")
-    form["health_questions-0-text"] = "Are you pregnant or breastfeeding?"
+    form["health_questions-0-text_en_gb"] = "Are you pregnant or breastfeeding?"
+    form["health_questions-1-text_fr"] = "Prenez-vous un anticoagulant ?"
     response = client.post(change, form)
 
     assert response.status_code == 302, response.content.decode()[:3000]
     edited = HealthQuestion.objects.get(pk=questions[0].pk)
     assert (edited.text, edited.version) == ("Are you pregnant or breastfeeding?", 2)
-    assert HealthQuestion.objects.get(pk=questions[1].pk).version == 1
+    # What a patient reading French reads changed too: answers given before keep the old version.
+    assert HealthQuestion.objects.get(pk=questions[1].pk).version == 2
+    assert HealthQuestion.objects.get(pk=questions[2].pk).version == 1
