@@ -6,8 +6,16 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.db.models import Func, Q
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
+from booking.choices import (  # noqa: F401  (re-exported: the models' own names)
+    ACTIVE_STATUSES,
+    CLINIC_KINDS,
+    AppointmentStatus,
+    MessageKind,
+    MessageStatus,
+    WaitlistStatus,
+    Weekday,
+)
 from clinic.images import WebImage
 
 
@@ -69,31 +77,6 @@ class Treatment(WebImage):
 class TsTzRange(Func):
     function = "TSTZRANGE"
     output_field = DateTimeRangeField()
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
-
-
-class AppointmentStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    CONFIRMED = "confirmed", _("Confirmed")
-    DECLINED = "declined", _("Declined")
-    CANCELLED_BY_PATIENT = "cancelled_by_patient", _("Cancelled by patient")
-    CANCELLED_BY_CLINIC = "cancelled_by_clinic", _("Cancelled by clinic")
-    COMPLETED = "completed", _("Completed")
-    NO_SHOW = "no_show", _("No-show")
-    EXPIRED = "expired", _("Expired: not confirmed or not answered in time")
-
-
-# Appointments in these states hold their time; every other state frees it.
-ACTIVE_STATUSES = [AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED]
 
 
 class PractitionerQuerySet(models.QuerySet):
@@ -253,6 +236,12 @@ class Appointment(models.Model):
     phone = models.CharField(max_length=20, help_text="E.164, e.g. +442079460000.")
     message = models.TextField(blank=True, max_length=2000)
     first_visit = models.BooleanField(default=True)
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The patient's language: emails, calendar files and their own page use it.",
+    )
     consent_at = models.DateTimeField(null=True, blank=True)
     privacy_notice = models.ForeignKey(
         "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -332,32 +321,6 @@ class AppointmentEvent(models.Model):
         return f"{self.from_status or 'new'} → {self.to_status}"
 
 
-class MessageKind(models.TextChoices):
-    REQUEST_RECEIVED = "request_received", "Request received"
-    REQUEST_EXPIRED = "request_expired", "Request expired"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
-    MOVED = "moved", "Moved"
-    REMINDER = "reminder", "Reminder"
-    AFTERCARE = "aftercare", "Aftercare"
-    WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time is free"
-    COURSE_BOOKED = "course_booked", "Course of sessions booked"
-    CLINIC_NEW_REQUEST = "clinic_new_request", "To the clinic: new request"
-    CLINIC_CANCELLED = "clinic_cancelled", "To the clinic: patient cancelled"
-    CLINIC_MOVED = "clinic_moved", "To the clinic: patient moved"
-
-
-CLINIC_KINDS = {MessageKind.CLINIC_NEW_REQUEST, MessageKind.CLINIC_CANCELLED, MessageKind.CLINIC_MOVED}
-
-
-class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (gave up)"
-    OBSOLETE = "obsolete", "Not sent: no longer relevant"
-
-
 class MessageQuerySet(models.QuerySet):
     def due(self, now):
         return self.filter(status=MessageStatus.PENDING, send_after__lte=now)
@@ -399,14 +362,6 @@ class Message(models.Model):
         return f"{self.get_kind_display()} ({self.get_status_display().lower()})"
 
 
-class WaitlistStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    OFFERED = "offered", "Offered a time"
-    BOOKED = "booked", "Booked"
-    EXPIRED = "expired", "Expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
 class WaitlistQuerySet(models.QuerySet):
     def open(self, today):  # entries that may still be offered a time
         return self.filter(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED], date_to__gte=today)
@@ -420,6 +375,12 @@ class WaitlistEntry(models.Model):
     last_name = models.CharField(max_length=100)
     email = models.EmailField(max_length=254)
     phone = models.CharField(max_length=20, help_text="E.164.")
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text="The patient's language: the offer email uses it.",
+    )
     status = models.CharField(max_length=16, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
     offered_start = models.DateTimeField(null=True, blank=True)
     offered_at = models.DateTimeField(null=True, blank=True)

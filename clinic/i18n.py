@@ -8,7 +8,7 @@ public pages stay one page for every visitor of a language and remain cacheable 
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, translate_url
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request
 from django.views.decorators.csrf import csrf_exempt
@@ -20,13 +20,31 @@ from django.views.i18n import set_language
 language_set = csrf_exempt(set_language)
 
 
+def language_from_link(view):
+    """Marks a page reached by a link the site emailed: its address already names the patient's language.
+
+    The link in a French patient's email is the French address, in an English patient's the
+    English one, so that every page for a booking speaks the language it was made in, whatever
+    the browser on which the patient opens it prefers. The switch still changes it.
+    """
+    view.language_from_link = True
+    return view
+
+
+def address_decides(path):
+    try:
+        return getattr(resolve(path).func, "language_from_link", False)
+    except Resolver404:
+        return False
+
+
 def preferred_language_redirect(get_response):
     """Sends a GET for an English page to the same page in the visitor's preferred other language."""
 
     def middleware(request):
         if request.method in ("GET", "HEAD") and request.LANGUAGE_CODE == settings.LANGUAGE_CODE:
             preferred = get_language_from_request(request, check_path=False)
-            if preferred != settings.LANGUAGE_CODE:
+            if preferred != settings.LANGUAGE_CODE and not address_decides(request.path_info):
                 here = request.get_full_path()
                 # An address outside the translated pages (admin, /healthz) translates to itself.
                 there = translate_url(here, preferred)

@@ -1,6 +1,7 @@
 """Forms for reception's work in the admin: a reason the patient reads, and booking by phone."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from booking.models import Practitioner, Treatment
@@ -78,6 +79,12 @@ class PhoneBookingForm(DetailsForm):
     told_privacy = forms.BooleanField(
         error_messages={"required": "Tick the box once you have told the patient about the privacy notice."},
     )
+    language = forms.ChoiceField(
+        label="The patient's language",
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        help_text="Their emails, calendar files and own page are written in it, whatever the admin's language.",
+    )
     # Made by the server for each form staff open; a second send of the same form books once.
     submission_key = forms.UUIDField(
         widget=forms.HiddenInput,
@@ -120,6 +127,9 @@ class PhoneBookingForm(DetailsForm):
             f"I told the patient how the clinic keeps and uses their details, as its privacy notice{version} "
             "explains, and they agreed."
         )
+
+    def patient(self):
+        return {**super().patient(), "language": self.cleaned_data["language"]}
 
     def bot_reason(self):
         return None  # a signed-in member of staff, typing while on the phone, is no bot

@@ -44,7 +44,7 @@ def staff_booking_rules(*, now):
 PHONE_BOOKING_DAYS = 14
 
 
-PHONE_BOOKING_FIELDS = ["first_name", "last_name", "email", "phone", "first_visit", "message"]
+PHONE_BOOKING_FIELDS = ["first_name", "last_name", "email", "phone", "language", "first_visit", "message"]
 
 
 TAKEN_MESSAGE_STAFF = "That time was taken a moment ago by another booking. Choose another time; the details are kept."

@@ -257,6 +257,7 @@ def course_write(*, appointment, interval_weeks, weekday, preferred_time, starts
                 "last_name": first.last_name,
                 "email": first.email,
                 "phone": first.phone,
+                "language": first.language,
                 "first_visit": False,
                 # The patient's consent to the clinic holding their details covers the whole course.
                 "consent_at": first.consent_at,

@@ -3,12 +3,14 @@
 Times are written in UTC, which every calendar app converts correctly across clock changes.
 The UID is stable for an appointment, and SEQUENCE grows with every change of status or time
 (a cancellation, METHOD:CANCEL, one higher still), so each file updates the event the patient
-already has instead of adding another. ORGANIZER is the clinic, ATTENDEE the patient.
+already has instead of adding another. ORGANIZER is the clinic, ATTENDEE the patient. The texts are
+in the active language: the callers choose the booking's.
 """
 
 from datetime import UTC
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Calendar, Event
 
 PRODID = "-//Mesotherapy clinic//Appointments//EN"
@@ -32,7 +34,7 @@ def calendar_for(*, appointments, clinic, cancel=False):
         event.add("dtstamp", timezone.now().astimezone(UTC))
         event.add("dtstart", appointment.starts_at.astimezone(UTC))
         event.add("dtend", appointment.ends_at.astimezone(UTC))
-        event.add("summary", f"Appointment at {clinic.name}")
+        event.add("summary", gettext("Appointment at %(clinic)s") % {"clinic": clinic.name})
         if clinic.email:
             # RFC 5546 requires an organizer on a REQUEST or a CANCEL.
             event.add("organizer", f"mailto:{clinic.email}", parameters={"CN": clinic.name})
@@ -53,7 +55,9 @@ def calendar_for(*, appointments, clinic, cancel=False):
             event.add("status", "CONFIRMED" if appointment.status == "confirmed" else "TENTATIVE")
         if clinic.address:
             event.add("location", ", ".join(line.strip() for line in clinic.address.splitlines() if line.strip()))
-        phone = f" To change it, call {clinic.phone}." if clinic.phone else ""
-        event.add("description", f"Reference {appointment.reference}.{phone}")
+        description = gettext("Reference %(reference)s.") % {"reference": appointment.reference}
+        if clinic.phone:
+            description += " " + gettext("To change it, call %(phone)s.") % {"phone": clinic.phone}
+        event.add("description", description)
         calendar.add_component(event)
     return calendar.to_ical()

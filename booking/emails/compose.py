@@ -11,11 +11,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from booking.emails.calendar import calendar_for
 from booking.links import email_confirm_token, manage_token, waitlist_claim_token
-from booking.models import Appointment, AppointmentStatus, MessageKind
+from booking.models import CLINIC_KINDS, Appointment, AppointmentStatus, MessageKind
 from clinic.models import ClinicDetails
 
 K = MessageKind
@@ -89,15 +89,33 @@ def course_sessions(*, message):
 
 
 def recipient(*, message, clinic):
-    if message.kind in (K.CLINIC_NEW_REQUEST, K.CLINIC_CANCELLED, K.CLINIC_MOVED):
+    if message.kind in CLINIC_KINDS:
         return clinic.notification_email or clinic.email
     if message.waitlist_entry_id:
         return message.waitlist_entry.email
     return message.appointment.email
 
 
+def message_language(*, message):
+    """The patient's language for their emails; the site's own for the clinic's."""
+    if message.kind in CLINIC_KINDS:
+        return settings.LANGUAGE_CODE
+    if message.waitlist_entry_id:
+        return message.waitlist_entry.language
+    return message.appointment.language
+
+
 def email_build(*, message):
-    """The EmailMultiAlternatives for a queued message, or None when there is nobody to send it to."""
+    """The EmailMultiAlternatives for a queued message, or None when there is nobody to send it to.
+
+    Written, links and calendar files included, in the patient's language, whoever or whatever
+    (the worker, a member of staff's "send again") builds it.
+    """
+    with translation.override(message_language(message=message)):
+        return email_compose(message=message)
+
+
+def email_compose(*, message):
     clinic = ClinicDetails.objects.current()
     to = recipient(message=message, clinic=clinic)
     if not to:
@@ -116,7 +134,7 @@ def email_build(*, message):
         if appointment
         else None,
     }
-    if appointment is not None and message.kind not in (K.CLINIC_NEW_REQUEST, K.CLINIC_CANCELLED, K.CLINIC_MOVED):
+    if appointment is not None and message.kind not in CLINIC_KINDS:
         context["manage_url"] = manage_url(appointment=appointment)
     if message.kind == K.REQUEST_RECEIVED and appointment.email_confirmed_at is None:
         context["confirm_url"] = absolute(

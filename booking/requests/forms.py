@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, Practitioner
@@ -324,9 +324,10 @@ class DetailsForm(BotCheckForm, TimeChoiceForm):
         return self.check_time or bool(self._errors) or self.bot_reason() is not None
 
     def patient(self):
-        """The patient's fields, as ``appointment_request`` takes them."""
+        """The patient's fields, as ``appointment_request`` takes them, with the language of the page."""
         data = self.cleaned_data
-        return {name: data[name] for name in ("first_name", "last_name", "email", "phone", "message", "first_visit")}
+        names = ("first_name", "last_name", "email", "phone", "message", "first_visit")
+        return {**{name: data[name] for name in names}, "language": get_language()}
 
     def error_summary(self):
         """[(anchor, message)] in page order, for the box at the top of the page."""

@@ -44,6 +44,7 @@ from booking.requests.services import RequestExpired, request_confirmable, reque
 from booking.schedule.availability import availability_computed, booking_window, first_day_today, nearest_free_slots
 from clinic.cache import cached_page, clinic_details, page_response, response_is_shared, visitor_is_anonymous
 from clinic.client_ip import client_ip
+from clinic.i18n import language_from_link
 from clinic.models import PrivacyNotice
 from clinic.ratelimit import address_key, email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
@@ -365,6 +366,7 @@ def confirmation_redirect(appointment):
     return HttpResponseSeeOther(reverse("booking:done", kwargs={"token": confirmation_token(appointment=appointment)}))
 
 
+@language_from_link
 @never_cache
 @require_safe
 def confirmation(request, token):
@@ -416,6 +418,7 @@ def email_remember(request, response, email):
     )
 
 
+@language_from_link
 @never_cache
 @require_http_methods(["GET", "POST"])
 @ratelimit_posts("email_confirm")

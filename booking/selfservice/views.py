@@ -12,7 +12,7 @@ from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.cache import never_cache
@@ -42,6 +42,7 @@ from booking.schedule.availability import (
 )
 from booking.selfservice.forms import MoveForm
 from clinic.cache import clinic_details
+from clinic.i18n import language_from_link
 from clinic.models import ClinicDetails
 from clinic.ratelimit import ratelimit_hit, ratelimit_posts, ratelimit_response
 
@@ -149,6 +150,7 @@ def self_service_gate(request, *, appointment, token, cancel=False):
     return rules, None
 
 
+@language_from_link
 @never_cache
 @require_safe
 @patient_link
@@ -171,6 +173,7 @@ def manage(request, appointment, token):
     return render(request, "booking/manage.html", context)
 
 
+@language_from_link
 @never_cache
 @require_http_methods(["GET", "POST"])
 @ratelimit_posts("self_service")
@@ -199,6 +202,7 @@ def manage_cancel(request, appointment, token):
     return HttpResponseSeeOther(manage_url(token))
 
 
+@language_from_link
 @never_cache
 @require_http_methods(["GET", "POST"])
 @ratelimit_posts("self_service")
@@ -342,16 +346,21 @@ def move_page(request, *, appointment, token, rules, problem=None, status=200, w
     return response
 
 
+@language_from_link
 @never_cache
 @require_safe
 @patient_link
 def manage_calendar(request, appointment, token):
-    """The appointment as an .ics file; a cancelled or declined one removes the event from the calendar."""
-    ics = calendar_for(
-        appointments=[appointment],
-        clinic=ClinicDetails.objects.current(),
-        cancel=appointment.status in CALENDAR_CANCELS,
-    )
+    """The appointment as an .ics file; a cancelled or declined one removes the event from the calendar.
+
+    In the language of the booking, as the files attached to its emails are, whichever page it came from.
+    """
+    with translation.override(appointment.language):
+        ics = calendar_for(
+            appointments=[appointment],
+            clinic=ClinicDetails.objects.current(),
+            cancel=appointment.status in CALENDAR_CANCELS,
+        )
     response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'
     return response

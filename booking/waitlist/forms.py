@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from booking.requests.botcheck import BotCheckForm
@@ -112,8 +112,9 @@ class WaitlistForm(BotCheckForm):
         return cleaned
 
     def patient(self):
-        """The patient's fields, as ``waitlist_join`` takes them."""
-        return {name: self.cleaned_data[name] for name in ("first_name", "last_name", "email", "phone")}
+        """The patient's fields, as ``waitlist_join`` takes them, with the language of the page."""
+        names = ("first_name", "last_name", "email", "phone")
+        return {**{name: self.cleaned_data[name] for name in names}, "language": get_language()}
 
     def error_summary(self):
         """[(anchor, message)] in page order, for the box at the top of the page."""

@@ -251,6 +251,7 @@ def waitlist_claim(*, entry, start, now=None):
                         "phone": locked.phone,
                         "message": "",
                         "first_visit": True,
+                        "language": locked.language,
                     },
                     privacy_notice=locked.privacy_notice,
                 )

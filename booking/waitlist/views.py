@@ -15,6 +15,7 @@ from booking.models import Treatment, WaitlistEntry
 from booking.requests.views import HttpResponseSeeOther, confirmation_redirect
 from booking.waitlist import services as waitlist
 from booking.waitlist.forms import WaitlistForm
+from clinic.i18n import language_from_link
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.ratelimit import email_key, ratelimit_hit, ratelimit_posts, ratelimit_response
 
@@ -69,6 +70,7 @@ CLAIM_PROBLEMS = {
 }
 
 
+@language_from_link
 @never_cache
 @require_http_methods(["GET", "POST"])
 @ratelimit_posts("waitlist_claim")

@@ -711,6 +711,7 @@ def phone_booking_data(start, **changes):
         "last_name": "Hopper",
         "email": "grace@example.com",
         "phone": "020 7946 0000",
+        "language": "en-gb",
         "first_visit": "yes",
         "message": "",
         "told_privacy": "on",
