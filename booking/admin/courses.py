@@ -259,7 +259,7 @@ class CourseAdmin(admin.ModelAdmin):
     def patient(self, obj):
         return obj.first_appointment.patient_name
 
-    @admin.display(description="Treatment", ordering="first_appointment__treatment__name")
+    @admin.display(description="Treatment", ordering="first_appointment__treatment__name_en_gb")
     def treatment(self, obj):
         return obj.first_appointment.treatment.name
 

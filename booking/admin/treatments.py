@@ -15,14 +15,15 @@ from booking.models import (
     WorkingHours,
 )
 from clinic.cache import ContentAdminMixin
+from clinic.translation_admin import TranslatedAdmin, untranslated
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(ContentAdminMixin, admin.ModelAdmin):
+class TreatmentAdmin(ContentAdminMixin, TranslatedAdmin):
     list_display = ["name", "duration_minutes", "buffer_minutes", "position", "active"]
     list_editable = ["position", "active"]  # "active" only for who may change booking (below)
     list_filter = ["active"]
-    search_fields = ["name", "summary"]
+    search_fields = ["name_en_gb", "name_fr", "summary_en_gb", "summary_fr"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["questions"]
     inlines = [HealthQuestionInline]
@@ -74,6 +75,10 @@ class TreatmentAdmin(ContentAdminMixin, admin.ModelAdmin):
             return {}
         return super().get_prepopulated_fields(request, obj)
 
+    def untranslated_parts(self, obj):
+        count = sum(1 for question in obj.health_questions.all() if untranslated(question))
+        return [f"{count} health question(s) (below)"] if count else []
+
     def has_add_permission(self, request):
         # A new treatment is bookable at once: its duration and address are the manager's to set.
         return super().has_add_permission(request) and self.may_change_booking(request)
@@ -115,7 +120,7 @@ class WorkingHoursInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(ContentAdminMixin, admin.ModelAdmin):
+class PractitionerAdmin(ContentAdminMixin, TranslatedAdmin):
     # Treatment pages show each active practitioner's name, bio and photo.
     list_display = ["name", "position", "active"]
     list_editable = ["position", "active"]

@@ -88,8 +88,10 @@ def insights_for(*, first_day, last_day):
         from_status=S.REQUESTED,
         to_status=S.CONFIRMED,
     ).aggregate(average=Avg(F("at") - F("appointment__created_at")))["average"]
+    # The English name: Appointment's queryset is not django-modeltranslation's, so "treatment__name"
+    # would read the untranslated column it leaves behind (docs/i18n.md).
     treatments = list(
-        requested.values(name=F("treatment__name")).annotate(**outcome_counts()).order_by("-total", "name")
+        requested.values(name=F("treatment__name_en_gb")).annotate(**outcome_counts()).order_by("-total", "name")
     )
     practitioners = list(
         requested.values(name=F("practitioner__name")).annotate(**outcome_counts()).order_by("-total", "name")

@@ -188,7 +188,9 @@ def test_content_editor_can_edit_a_treatments_text_and_the_faq(editor_client):
     treatment = Treatment.objects.get(slug="hair-loss")
     response = editor_client.get(reverse("admin:booking_treatment_change", args=[treatment.pk]))
     assert response.status_code == 200
-    assert re.search(r'<textarea name="description"', response.content.decode())  # editable, not read-only
+    html = response.content.decode()
+    assert re.search(r'<textarea name="description_en_gb"', html)  # editable, not read-only
+    assert re.search(r'<textarea name="description_fr"', html)
 
     question = Question.objects.get(slug="procedure")
     assert editor_client.get(reverse("admin:faq_question_change", args=[question.pk])).status_code == 200
@@ -197,16 +199,16 @@ def test_content_editor_can_edit_a_treatments_text_and_the_faq(editor_client):
 def treatment_form(treatment, **changes):
     """The treatment's change form as the admin would post it back, with ``changes``."""
     data = {
-        "name": treatment.name,
+        "name_en_gb": treatment.name,
         "slug": treatment.slug,
-        "summary": treatment.summary,
-        "description": treatment.description,
+        "summary_en_gb": treatment.summary,
+        "description_en_gb": treatment.description,
         "position": treatment.position,
         "active": "on" if treatment.active else "",
         "duration_minutes": treatment.duration_minutes,
         "buffer_minutes": treatment.buffer_minutes,
-        "before_visit": treatment.before_visit,
-        "aftercare": treatment.aftercare,
+        "before_visit_en_gb": treatment.before_visit,
+        "aftercare_en_gb": treatment.aftercare,
         "image_alt": treatment.image_alt,
         # The health questions' inline (clinic managers): its management form, no question changed.
         "health_questions-TOTAL_FORMS": "0",
@@ -233,7 +235,7 @@ def test_content_editor_cannot_change_how_a_treatment_is_booked(editor_client, t
     html = editor_client.get(url).content.decode()
     assert not re.search(rf'name="{field}"', html)  # shown as text, not as a field
 
-    response = editor_client.post(url, treatment_form(treatment, **{field: value, "summary": "New summary"}))
+    response = editor_client.post(url, treatment_form(treatment, **{field: value, "summary_en_gb": "New summary"}))
 
     assert response.status_code == 302
     after = Treatment.objects.get(pk=treatment.pk)

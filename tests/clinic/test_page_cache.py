@@ -99,7 +99,7 @@ def practitioner_form(practitioner, **changes):
     """The practitioner's admin change form as staff would send it, with ``changes`` (None: a box left unticked)."""
     data = {
         "name": practitioner.name,
-        "bio": practitioner.bio,
+        "bio_en_gb": practitioner.bio,
         "treatments": [treatment.pk for treatment in practitioner.treatments.all()],
         "position": practitioner.position,
         "active": "on",
@@ -121,7 +121,7 @@ def other_treatment_only():
     ("changes", "shown", "gone"),
     [
         (lambda: {"name": "Dr Ada Renamed"}, "Dr Ada Renamed", "Dr Ada Test"),
-        (lambda: {"bio": "Now also a dermatologist."}, "Now also a dermatologist.", "Ten years of mesotherapy."),
+        (lambda: {"bio_en_gb": "Now also a dermatologist."}, "Now also a dermatologist.", "Ten years of mesotherapy."),
         (lambda: {"active": None}, None, "Dr Ada Test"),
         (other_treatment_only, None, "Dr Ada Test"),
     ],
