@@ -243,6 +243,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # text staff have not written yet shows the English one (docs/i18n.md).
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en-gb"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en-gb",)
+# A text required in English stays required; its French may wait.
+MODELTRANSLATION_REQUIRED_LANGUAGES = ("en-gb",)
 # Addresses (slugs) are made from the English title, whatever language the admin is in.
 MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en-gb"
 # The visitor's choice from the switch on every page, a year; not a secret, readable by nothing else.

@@ -132,3 +132,18 @@ def test_the_french_starting_texts_use_french_typography():
     assert french_typography("Des bleus ? Oui : c'est « normal » ; buvez !") == (
         "Des bleus\u202f? Oui\u00a0: c\u2019est «\u00a0normal\u00a0»\u202f; buvez\u202f!"
     )
+
+
+def test_a_question_needs_its_english_text_while_its_french_may_wait(admin_client):
+    category = Question.objects.first().category
+    data = {"category": category.pk, "slug": "new-question", "position": 9, "published": "on"}
+    add = reverse("admin:faq_question_add")
+
+    refused = admin_client.post(add, {**data, "question_fr": "Combien de séances ?", "answer_fr": "Une dizaine."})
+    assert refused.status_code == 200
+    assert refused.content.decode().count("This field is required.") == 2  # the English question and answer
+    assert not Question.objects.filter(slug="new-question").exists()
+
+    saved = admin_client.post(add, {**data, "question_en_gb": "How many sessions?", "answer_en_gb": "About ten."})
+    assert saved.status_code == 302
+    assert Question.objects.get(slug="new-question").question_fr in ("", None)
