@@ -68,6 +68,10 @@ SEED_MIGRATIONS = [
     ("booking.intake.migrations.0002_starting_questions", "forwards"),
     ("booking.migrations.0012_outbox_permissions", "grants_add"),
     ("booking.insights.migrations.0002_managers_see_insights", "grant"),
+    ("clinic.migrations.0011_privacy_notice_english_kept_and_french", "french_write"),
+    ("faq.migrations.0005_english_kept_and_french_seed", "french_seed"),
+    ("booking.migrations.0015_english_kept_and_french_treatments", "french_write"),
+    ("booking.intake.migrations.0004_english_kept_and_french_questions", "french_write"),
 ]
 
 

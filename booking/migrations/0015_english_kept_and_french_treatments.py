@@ -65,12 +65,16 @@ TREATMENTS_FR = {
 }
 
 
+def blank(field):
+    """The rows where ``field`` is empty: NULL in a new column, "" once a form saved it."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+
+
 def english_keep(apps, schema_editor):
     for model_name, fields in TRANSLATED.items():
         model = apps.get_model("booking", model_name)
         for field in fields:
-            blank = Q(**{f"{field}_en_gb__isnull": True}) | Q(**{f"{field}_en_gb": ""})
-            model.objects.filter(blank).update(**{f"{field}_en_gb": F(field)})
+            model.objects.filter(blank(f"{field}_en_gb")).update(**{f"{field}_en_gb": F(field)})
 
 
 def french_write(apps, schema_editor):
@@ -83,9 +87,9 @@ def french_write(apps, schema_editor):
             ("aftercare", seed.AFTERCARE, AFTERCARE_FR),
         ]
         for field, seed_english, text in texts:
-            Treatment.objects.filter(
-                **{"slug": slug, f"{field}_en_gb": seed_english, f"{field}_fr__isnull": True}
-            ).update(**{f"{field}_fr": french_typography(text)})
+            Treatment.objects.filter(blank(f"{field}_fr"), **{"slug": slug, f"{field}_en_gb": seed_english}).update(
+                **{f"{field}_fr": french_typography(text)}
+            )
 
 
 class Migration(migrations.Migration):

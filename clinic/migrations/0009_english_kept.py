@@ -11,11 +11,15 @@ from django.db.models import F, Q
 TRANSLATED = ["opening_hours", "home_photo_alt"]
 
 
+def blank(field):
+    """The rows where ``field`` is empty: NULL in a new column, "" once a form saved it."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+
+
 def english_keep(apps, schema_editor):
     ClinicDetails = apps.get_model("clinic", "ClinicDetails")
     for field in TRANSLATED:
-        blank = Q(**{f"{field}_en_gb__isnull": True}) | Q(**{f"{field}_en_gb": ""})
-        ClinicDetails.objects.filter(blank).update(**{f"{field}_en_gb": F(field)})
+        ClinicDetails.objects.filter(blank(f"{field}_en_gb")).update(**{f"{field}_en_gb": F(field)})
 
 
 class Migration(migrations.Migration):

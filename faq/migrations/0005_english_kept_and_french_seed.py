@@ -77,28 +77,32 @@ QUESTIONS_FR = {
 }
 
 
+def blank(field):
+    """The rows where ``field`` is empty: NULL in a new column, "" once a form saved it."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+
+
 def english_keep(apps, schema_editor):
     for model_name, fields in TRANSLATED.items():
         model = apps.get_model("faq", model_name)
         for field in fields:
-            blank = Q(**{f"{field}_en_gb__isnull": True}) | Q(**{f"{field}_en_gb": ""})
-            model.objects.filter(blank).update(**{f"{field}_en_gb": F(field)})
+            model.objects.filter(blank(f"{field}_en_gb")).update(**{f"{field}_en_gb": F(field)})
 
 
 def french_seed(apps, schema_editor):
     Category = apps.get_model("faq", "Category")
     Question = apps.get_model("faq", "Question")
     for slug, (english, french) in CATEGORY_FR.items():
-        Category.objects.filter(slug=slug, name_en_gb=english, name_fr__isnull=True).update(
+        Category.objects.filter(blank("name_fr"), slug=slug, name_en_gb=english).update(
             name_fr=french_typography(french)
         )
     english = {slug: (question, answer) for slug, question, answer in english_seed.SEED}
     for slug, (question, answer) in QUESTIONS_FR.items():
         seed_question, seed_answer = english[slug]
-        Question.objects.filter(slug=slug, question_en_gb=seed_question, question_fr__isnull=True).update(
+        Question.objects.filter(blank("question_fr"), slug=slug, question_en_gb=seed_question).update(
             question_fr=french_typography(question)
         )
-        Question.objects.filter(slug=slug, answer_en_gb=seed_answer, answer_fr__isnull=True).update(
+        Question.objects.filter(blank("answer_fr"), slug=slug, answer_en_gb=seed_answer).update(
             answer_fr=french_typography(answer)
         )
 

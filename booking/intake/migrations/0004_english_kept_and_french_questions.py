@@ -48,11 +48,15 @@ STARTING_QUESTIONS_FR = [
 ]
 
 
+def blank(field):
+    """The rows where ``field`` is empty: NULL in a new column, "" once a form saved it."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+
+
 def english_keep(apps, schema_editor):
     HealthQuestion = apps.get_model("intake", "HealthQuestion")
     for field in TRANSLATED:
-        blank = Q(**{f"{field}_en_gb__isnull": True}) | Q(**{f"{field}_en_gb": ""})
-        HealthQuestion.objects.filter(blank).update(**{f"{field}_en_gb": F(field)})
+        HealthQuestion.objects.filter(blank(f"{field}_en_gb")).update(**{f"{field}_en_gb": F(field)})
 
 
 def french_write(apps, schema_editor):
@@ -60,9 +64,9 @@ def french_write(apps, schema_editor):
     for (text, help_text, *_), (text_fr, help_fr) in zip(
         starting.STARTING_QUESTIONS, STARTING_QUESTIONS_FR, strict=True
     ):
-        HealthQuestion.objects.filter(text_en_gb=text, text_fr__isnull=True).update(text_fr=french_typography(text_fr))
+        HealthQuestion.objects.filter(blank("text_fr"), text_en_gb=text).update(text_fr=french_typography(text_fr))
         if help_fr:
-            HealthQuestion.objects.filter(text_en_gb=text, help_text_en_gb=help_text, help_text_fr__isnull=True).update(
+            HealthQuestion.objects.filter(blank("help_text_fr"), text_en_gb=text, help_text_en_gb=help_text).update(
                 help_text_fr=french_typography(help_fr)
             )
 
