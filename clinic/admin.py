@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
@@ -9,6 +10,9 @@ from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
 from clinic.translation_admin import TranslatedAdmin
 from clinic.two_factor.services import second_factor_remove
+
+# The notice's text in every language (clinic/translation.py).
+BODY_FIELDS = [f"body_{code.replace('-', '_')}" for code, _name in settings.LANGUAGES]
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -54,22 +58,25 @@ class ClinicDetailsAdmin(ContentAdminMixin, TranslatedAdmin):
 class PrivacyNoticeForm(forms.ModelForm):
     class Meta:
         model = PrivacyNotice
-        fields = ["body"]
+        fields = BODY_FIELDS
 
-    def clean_body(self):
-        body = self.cleaned_data["body"]
+    def clean(self):
+        cleaned = super().clean()
         current = PrivacyNotice.objects.current()
-        if current is not None and body.strip() == current.body.strip():
+        if current is not None and all(
+            (cleaned.get(name) or "").strip() == (getattr(current, name) or "").strip() for name in BODY_FIELDS
+        ):
             raise forms.ValidationError(
                 f"This is the same as version {current.version}. Change the text before publishing.",
                 code="unchanged",
             )
-        return body
+        return cleaned
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(admin.ModelAdmin):
-    """Publishing only: each save is a new version, and published versions stay as patients agreed to them."""
+class PrivacyNoticeAdmin(TranslatedAdmin):
+    """Publishing only: each save is a new version, and published versions stay as patients agreed to them.
+    Its French is written with its English: a French text added or changed is a new version too."""
 
     form = PrivacyNoticeForm
     list_display = ["version", "published_at", "published_by"]
@@ -80,11 +87,11 @@ class PrivacyNoticeAdmin(admin.ModelAdmin):
         return ["body"] if obj is None else ["version", "published_at", "published_by", "body"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["version", "published_at", "published_by", "body"]
+        return [] if obj is None else ["version", "published_at", "published_by", *BODY_FIELDS]
 
     def get_changeform_initial_data(self, request):
         current = PrivacyNotice.objects.current()
-        return {"body": current.body} if current is not None else {}
+        return {name: getattr(current, name) for name in BODY_FIELDS} if current is not None else {}
 
     def has_change_permission(self, request, obj=None):
         return False

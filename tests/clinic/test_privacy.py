@@ -51,7 +51,7 @@ def test_publishing_a_changed_notice_creates_version_2_and_keeps_version_1(admin
     add_url = reverse("admin:clinic_privacynotice_add")
     assert "You can ask us at any time for a copy" in admin_client.get(add_url).content.decode()
 
-    response = admin_client.post(add_url, {"body": NEW_TEXT})
+    response = admin_client.post(add_url, {"body_en_gb": NEW_TEXT})
     assert response.status_code == 302
 
     second = PrivacyNotice.objects.current()
@@ -73,7 +73,9 @@ def test_publishing_a_changed_notice_creates_version_2_and_keeps_version_1(admin
 @pytest.mark.django_db
 def test_publishing_the_same_text_again_is_refused(admin_client):
     current = PrivacyNotice.objects.current()
-    response = admin_client.post(reverse("admin:clinic_privacynotice_add"), {"body": current.body})
+    response = admin_client.post(
+        reverse("admin:clinic_privacynotice_add"), {"body_en_gb": current.body_en_gb, "body_fr": current.body_fr}
+    )
     assert response.status_code == 200
     assert "This is the same as version 1. Change the text before publishing." in response.content.decode()
     assert PrivacyNotice.objects.count() == 1
@@ -86,8 +88,8 @@ def test_staff_cannot_edit_or_delete_a_published_version(admin_client):
 
     page = admin_client.get(change_url)
     assert page.status_code == 200
-    assert 'name="body"' not in page.content.decode()  # shown, not editable
-    assert admin_client.post(change_url, {"body": "Edited in place."}).status_code == 403
+    assert 'name="body' not in page.content.decode()  # shown, not editable, in either language
+    assert admin_client.post(change_url, {"body_en_gb": "Edited in place."}).status_code == 403
     assert admin_client.get(reverse("admin:clinic_privacynotice_delete", args=[notice.pk])).status_code == 403
     changelist = admin_client.get(reverse("admin:clinic_privacynotice_changelist")).content.decode()
     assert "delete_selected" not in changelist
@@ -101,7 +103,13 @@ def test_staff_cannot_edit_or_delete_a_published_version(admin_client):
 def test_clinic_details_admin_groups_the_clinic_and_its_booking_rules(admin_client):
     html = admin_client.get(reverse("admin:clinic_clinicdetails_change", args=[1])).content.decode()
     clinic, rules = html.index(">Clinic</h2>"), html.index(">Booking rules</h2>")
-    assert clinic < html.index('name="opening_hours"') < rules < html.index('name="min_notice_hours"')
+    assert (
+        clinic
+        < html.index('name="opening_hours_en_gb"')
+        < html.index('name="opening_hours_fr"')
+        < rules
+        < html.index('name="min_notice_hours"')
+    )
     assert html.index('name="slot_step_minutes"') > rules
 
 
@@ -115,7 +123,7 @@ def test_staff_publishing_at_the_same_moment_get_consecutive_versions(clinic_con
             client = Client()
             client.force_login(User.objects.get(username="lead"))
             barrier.wait()
-            response = client.post(reverse("admin:clinic_privacynotice_add"), {"body": f"Edition {index}."})
+            response = client.post(reverse("admin:clinic_privacynotice_add"), {"body_en_gb": f"Edition {index}."})
             statuses.append(response.status_code)
         finally:
             connection.close()

@@ -1,11 +1,13 @@
-"""The clinic's details and the home page in French: what staff wrote in French, else their English."""
+"""The clinic's details, the home page and the privacy notice in French: what staff wrote in French,
+else their English."""
 
 import re
 from html import unescape
 
 import pytest
+from django.urls import reverse
 
-from clinic.models import ClinicDetails
+from clinic.models import ClinicDetails, PrivacyNotice
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +45,24 @@ def test_one_copy_of_the_clinics_details_serves_both_languages(client):
     assert "Mon–Fri 9:00–18:00" in text_of(client.get("/contact/"))
     assert "Lun.–ven." in text_of(client.get("/fr/contact/"))
     assert "Mon–Fri 9:00–18:00" in text_of(client.get("/faq/"))
+
+
+def test_the_french_privacy_page_shows_the_notice_in_french(client):
+    french = text_of(client.get("/fr/privacy/"))
+    english = text_of(client.get("/privacy/"))
+
+    assert "Vos données ne sont vues que par le personnel de la clinique." in french
+    assert "Your details are seen only by the clinic" not in french
+    assert "Your details are seen only by the clinic" in english
+
+
+def test_a_notice_changed_only_in_french_is_published_as_a_new_version(admin_client, client):
+    current = PrivacyNotice.objects.current()
+    data = {"body_en_gb": current.body_en_gb, "body_fr": current.body_fr + "\n\nNous répondons sous un mois."}
+
+    response = admin_client.post(reverse("admin:clinic_privacynotice_add"), data)
+
+    assert response.status_code == 302
+    assert PrivacyNotice.objects.current().version == 2
+    assert "Nous répondons sous un mois." in text_of(client.get("/fr/privacy/"))
+    assert PrivacyNotice.objects.get(version=1).body_fr == current.body_fr
