@@ -222,7 +222,12 @@ IMAGE_HELP = "JPEG, PNG, WebP or GIF, at most 5 MB; it is resized for the web."
 
 
 def alt_required(instance, image_field, alt_field):
-    if getattr(instance, image_field) and not getattr(instance, alt_field).strip():
+    # A description written per language (clinic/translation.py) is required in English, the text
+    # every other language falls back to; the form's field is then the English one.
+    english = f"{alt_field}_{settings.LANGUAGE_CODE.replace('-', '_')}"
+    if hasattr(instance, english):
+        alt_field = english
+    if getattr(instance, image_field) and not (getattr(instance, alt_field) or "").strip():
         raise forms.ValidationError(
             {alt_field: _("Describe the image for patients who use a screen reader.")}, code="alt_required"
         )

@@ -53,7 +53,7 @@ def jpeg(width, height):
 def upload_home_photo(page, name, content, mime, alt="Our treatment room, with its window onto the garden"):
     page.goto("/admin/clinic/clinicdetails/1/change/")
     page.locator("input[name=home_photo]").set_input_files({"name": name, "mimeType": mime, "buffer": content})
-    page.get_by_label("Home page photo description").fill(alt)
+    page.get_by_label("Home page photo description [en-gb]").fill(alt)
     page.get_by_role("button", name="Save", exact=True).click()
 
 
@@ -200,7 +200,7 @@ def test_a_bad_upload_gets_a_clear_message_in_the_admin(page, name, content, mim
 def test_a_photo_without_a_description_is_refused(page):
     staff_login(page)
     upload_home_photo(page, "room.jpg", jpeg(800, 600), "image/jpeg", alt="")
-    expect(page.locator(".field-home_photo_alt .errorlist")).to_contain_text("Describe the image")
+    expect(page.locator(".field-home_photo_alt_en_gb .errorlist")).to_contain_text("Describe the image")
 
 
 def test_an_accent_colour_too_light_to_read_is_refused_and_a_dark_one_reaches_every_page(page):

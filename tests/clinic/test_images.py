@@ -35,9 +35,9 @@ def png_header_claiming(width, height):
 def question_form_data(question, **extra):
     return {
         "category": question.category_id,
-        "question": question.question,
+        "question_en_gb": question.question,
         "slug": question.slug,
-        "answer": question.answer,
+        "answer_en_gb": question.answer,
         "position": question.position,
         "published": "on",
         "image_alt": "A practitioner preparing the treatment",
@@ -100,7 +100,7 @@ def test_category_images_go_through_the_same_checks(admin_client):
     url = reverse("admin:faq_category_change", args=[category.pk])
     upload = SimpleUploadedFile("fake.jpg", b"GIF89a not really", content_type="image/jpeg")
     response = admin_client.post(
-        url, {"name": category.name, "slug": category.slug, "position": 0, "image": upload, "image_alt": "x"}
+        url, {"name_en_gb": category.name, "slug": category.slug, "position": 0, "image": upload, "image_alt": "x"}
     )
     assert response.status_code == 200
     assert "not an image we can read" in response.content.decode()

@@ -5,6 +5,7 @@ import re
 from html import unescape
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from booking.intake.models import HealthQuestion
@@ -147,3 +148,14 @@ def test_a_question_needs_its_english_text_while_its_french_may_wait(admin_clien
     saved = admin_client.post(add, {**data, "question_en_gb": "How many sessions?", "answer_en_gb": "About ten."})
     assert saved.status_code == 302
     assert Question.objects.get(slug="new-question").question_fr in ("", None)
+
+
+def test_a_home_photo_needs_its_description_in_english_the_field_staff_see_it_asked_on():
+    details = ClinicDetails.objects.current()
+    details.home_photo = "identity/room.jpg"
+    details.home_photo_alt_fr = "Notre salle de soins"
+
+    with pytest.raises(ValidationError) as refused:
+        details.clean()
+
+    assert list(refused.value.message_dict) == ["home_photo_alt_en_gb"]
