@@ -62,7 +62,9 @@ class TranslatedAdmin(TranslationAdmin):
     """modeltranslation's admin, with what is not yet in French shown to staff."""
 
     def get_list_display(self, request):
-        return [*super().get_list_display(request), "french_status"]
+        # Beside the record's name, where it is seen without scrolling a wide list.
+        display = list(super().get_list_display(request))
+        return [*display[:1], "french_status", *display[1:]]
 
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), FrenchFilter]

@@ -3,6 +3,7 @@
 
 import re
 from html import unescape
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from booking.intake.models import HealthQuestion
 from booking.models import Treatment
+from clinic.images import alt_required
 from clinic.models import ClinicDetails
 from clinic.typography import french_typography
 from faq.models import Question
@@ -151,11 +153,10 @@ def test_a_question_needs_its_english_text_while_its_french_may_wait(admin_clien
 
 
 def test_a_home_photo_needs_its_description_in_english_the_field_staff_see_it_asked_on():
-    details = ClinicDetails.objects.current()
-    details.home_photo = "identity/room.jpg"
-    details.home_photo_alt_fr = "Notre salle de soins"
+    # The clinic's details as the admin's form leaves them: a photo, its description only in French.
+    details = SimpleNamespace(home_photo="identity/room.jpg", home_photo_alt_en_gb="", home_photo_alt_fr="Notre salle")
 
     with pytest.raises(ValidationError) as refused:
-        details.clean()
+        alt_required(details, "home_photo", "home_photo_alt")
 
     assert list(refused.value.message_dict) == ["home_photo_alt_en_gb"]

@@ -3,9 +3,12 @@ is still blank, and a search that stems French words on French pages and English
 
 import json
 import re
+import subprocess
 from html import unescape
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from faq.models import Category, Question
 
@@ -95,3 +98,19 @@ def test_a_french_text_staff_write_is_searchable_at_once(client):
     Question.objects.filter(slug="procedure").update(answer_fr="Nous utilisons une aiguille ultrafine.")
 
     assert found(client, "/fr/faq/?q=aiguilles") == ["procedure"]
+
+
+def test_the_french_search_box_is_labelled_in_french(client):
+    html = client.get("/fr/faq/").content.decode()
+
+    assert re.search(r"<label[^>]*>\s*Rechercher dans les questions", html)
+    assert "Search the questions" not in html
+
+
+@pytest.mark.parametrize("which", ["--untranslated", "--only-fuzzy"])
+def test_the_faq_catalog_has_no_untranslated_or_fuzzy_message(which):
+    catalog = Path(settings.BASE_DIR) / "faq" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    left = subprocess.run(
+        ["msgattrib", which, "--no-obsolete", str(catalog)], capture_output=True, text=True, check=True
+    ).stdout
+    assert left == ""
