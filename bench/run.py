@@ -40,6 +40,13 @@ RATIO_GOALS = {
     "treatment page (cached)": 0.8,
     "free times": 0.5,
     "/faq/?q=fat (search)": 0.3,
+    # The same pages in French, under /fr/: each language has its own cached copy and search configuration.
+    "/fr/ (home, cached)": 0.8,
+    "/fr/faq/ (cached)": 0.8,
+    "/fr/book/ (cached)": 0.8,
+    "fr treatment (cached)": 0.8,
+    "fr free times": 0.5,
+    "/fr/faq/?q=graisse (search)": 0.3,
 }
 # Bookings each followed by a view of the free times, one client alone (times_after_change).
 FRESH_VIEWS = 50
@@ -366,6 +373,12 @@ def main():
             ("treatment page (cached)", f"/treatments/{treatment}/", None),
             ("/faq/?q=fat (search)", "/faq/?q=fat", None),
             ("free times", f"/book/{treatment}/", None),
+            ("/fr/ (home, cached)", "/fr/", None),
+            ("/fr/faq/ (cached)", "/fr/faq/", None),
+            ("/fr/book/ (cached)", "/fr/book/", None),
+            ("fr treatment (cached)", f"/fr/treatments/{treatment}/", None),
+            ("/fr/faq/?q=graisse (search)", "/fr/faq/?q=graisse", None),
+            ("fr free times", f"/fr/book/{treatment}/", None),
             ("appointment page", f"/appointment/{filled['manage_token']}/", None),
             ("admin appointment list", "/admin/booking/appointment/", session),
         ]
@@ -387,14 +400,14 @@ def main():
         ceiling = results[0][1]["rps"]
         print(f"\nMachine: {machine()}; gunicorn workers: {len(rss)}; {CONNECTIONS} connections, {SECONDS} s each")
         print(
-            f"{'target':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9} {'ratio':>6} "
+            f"{'target':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9} {'ratio':>6} "
             f"{'goal':>6}"
         )
         for label, r in results:
             goal = RATIO_GOALS.get(label)
             verdict = "" if goal is None else f">={goal:.1f} {'met' if r['rps'] / ceiling >= goal else 'NOT met'}"
             print(
-                f"{label:<26} {r['rps']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7} "
+                f"{label:<28} {r['rps']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7} "
                 f"{r['requests']:>9} {r['rps'] / ceiling:>6.2f} {verdict}"
             )
         kinds = post["error_kinds"] or "none"

@@ -153,6 +153,7 @@ def phone_booking(client, booked, start, **changes):
         "last_name": "Reyes",
         "email": "tom@example.com",
         "phone": "020 7946 0456",
+        "language": "en-gb",
         "first_visit": "yes",
         "message": "",
         "told_privacy": "on",

@@ -153,3 +153,41 @@ def test_one_mailbox_racing_for_many_times_gets_no_more_open_requests_than_allow
             assert "already has 2 requests waiting for the clinic&#x27;s answer" in html
             assert 'value="Holder"' in html  # what was typed is kept
     assert Appointment.objects.count() == 2
+
+
+def test_english_and_french_patients_racing_for_one_time_make_one_appointment_each_told_in_their_language(
+    live_server, bookable
+):
+    """The race holds across languages: one time, one appointment, and each loser reads why in their own."""
+    treatment, start = bookable
+    server = urlparse(live_server.url)
+    english = reverse("booking:details", kwargs={"treatment_slug": treatment.slug})
+    paths = [english if index % 2 else "/fr" + english for index in range(PATIENTS)]
+    query = urlencode({"start": start_format(start), "practitioner": "any"})
+    sessions = [prepared_form(server, f"{path}?{query}") for path in paths]
+    barrier = threading.Barrier(PATIENTS)
+
+    def book(index):
+        barrier.wait()
+        return booking_post(
+            live_server,
+            server,
+            paths[index],
+            sessions[index],
+            start=start,
+            first_name=f"Patient{index}",
+            last_name="Racer",
+            email=f"patient{index}@example.com",
+        )
+
+    with ThreadPoolExecutor(max_workers=PATIENTS) as pool:
+        responses = list(pool.map(book, range(PATIENTS)))
+
+    statuses = [status for status, _, _ in responses]
+    assert sorted(statuses).count(303) == 1 and statuses.count(409) == PATIENTS - 1, statuses
+    for path, (status, _, html) in zip(paths, responses, strict=True):
+        if status == 409:
+            assert ("vient d’être pris" in html) if path.startswith("/fr/") else ("just taken" in html)
+    [appointment] = Appointment.objects.filter(starts_at=start)
+    winner = paths[statuses.index(303)]
+    assert appointment.language == ("fr" if winner.startswith("/fr/") else "en-gb")
