@@ -12,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 
 from booking.emails.calendar import calendar_for
 from booking.links import email_confirm_token, manage_token, waitlist_claim_token
@@ -20,20 +22,22 @@ from clinic.models import ClinicDetails
 
 K = MessageKind
 
+# The patient's subjects are in their language (the French in locale/fr/, with the emails' texts);
+# the clinic's stay in the site's.
 SUBJECTS = {
-    K.REQUEST_RECEIVED: "We have your appointment request ({reference})",
-    K.REQUEST_EXPIRED: "Your appointment request has expired ({reference})",
-    K.CONFIRMED: "Your appointment is confirmed ({reference})",
-    K.DECLINED: "We cannot offer the time you asked for ({reference})",
-    K.CANCELLED: "Your appointment is cancelled ({reference})",
-    K.MOVED: "Your appointment has moved ({reference})",
-    K.REMINDER: "Reminder: your appointment on {date}",
-    K.AFTERCARE: "After your visit: aftercare advice",
-    K.WAITLIST_OFFER: "A time has become free",
-    K.COURSE_BOOKED: "Your course of treatment is booked ({reference})",
-    K.CLINIC_NEW_REQUEST: "New appointment request {reference}",
-    K.CLINIC_CANCELLED: "Patient cancelled {reference}",
-    K.CLINIC_MOVED: "Patient moved {reference}",
+    K.REQUEST_RECEIVED: gettext_lazy("We have your appointment request (%(reference)s)"),
+    K.REQUEST_EXPIRED: gettext_lazy("Your appointment request has expired (%(reference)s)"),
+    K.CONFIRMED: gettext_lazy("Your appointment is confirmed (%(reference)s)"),
+    K.DECLINED: gettext_lazy("We cannot offer the time you asked for (%(reference)s)"),
+    K.CANCELLED: gettext_lazy("Your appointment is cancelled (%(reference)s)"),
+    K.MOVED: gettext_lazy("Your appointment has moved (%(reference)s)"),
+    K.REMINDER: gettext_lazy("Reminder: your appointment on %(date)s"),
+    K.AFTERCARE: gettext_lazy("After your visit: aftercare advice"),
+    K.WAITLIST_OFFER: gettext_lazy("A time has become free"),
+    K.COURSE_BOOKED: gettext_lazy("Your course of treatment is booked (%(reference)s)"),
+    K.CLINIC_NEW_REQUEST: "New appointment request %(reference)s",
+    K.CLINIC_CANCELLED: "Patient cancelled %(reference)s",
+    K.CLINIC_MOVED: "Patient moved %(reference)s",
 }
 CALENDAR_REQUEST = {K.CONFIRMED, K.MOVED}
 CALENDAR_CANCEL = {K.CANCELLED, K.DECLINED, K.REQUEST_EXPIRED}
@@ -151,11 +155,11 @@ def email_compose(*, message):
     context["sessions"] = [
         {"appointment": session, "manage_url": manage_url(appointment=session)} for session in sessions
     ]
+    subject = str(SUBJECTS[message.kind])
     if appointment is not None:
-        local = timezone.localtime(appointment.starts_at)
-        subject = SUBJECTS[message.kind].format(reference=appointment.reference, date=f"{local:%A %-d %B}")
-    else:
-        subject = SUBJECTS[message.kind]
+        # "Thursday 10 December", "jeudi 10 décembre": the weekday and month in the email's language.
+        day = date_format(timezone.localtime(appointment.starts_at), "l j F")
+        subject %= {"reference": appointment.reference, "date": day}
     template = f"emails/{message.kind}"
     email = EmailMultiAlternatives(
         subject=f"{subject} – {clinic.name}",

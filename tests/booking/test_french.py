@@ -4,33 +4,17 @@ left on them, and the booking catalog is complete."""
 import html
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from tests.clinic.test_html_valid import nu_errors, vnu_command
+from tests.french import BOOKING_CATALOG
+from tests.french import english_left as english_in
 from tests.public_pages import get_pages, link_pages, post_pages, post_states
 
-CATALOG = Path(settings.BASE_DIR) / "booking" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+CATALOG = BOOKING_CATALOG
 
 pytestmark = pytest.mark.django_db
-
-
-def catalog_msgids():
-    """The English texts of the booking catalog, each cut at its placeholders and tags into the pieces
-    a page would show."""
-    flat = subprocess.run(["msgcat", "--no-wrap", str(CATALOG)], capture_output=True, text=True, check=True).stdout
-    pieces = set()
-    for msgid in re.findall(r'^msgid "(.+)"$', flat, flags=re.MULTILINE):
-        text = msgid.replace('\\"', '"')
-        for piece in re.split(r"%\(\w+\)s|<[^>]+>", text):
-            piece = piece.strip(" .,:()")
-            # Single words ("Time", "Practitioner") are shared with the site's other catalog and could be a
-            # name: sentences only.
-            if " " in piece and len(piece) >= 12:
-                pieces.add(piece)
-    return pieces
 
 
 def page_text(response):
@@ -46,9 +30,9 @@ def french(path):
 
 
 def english_left(text, *, content=()):
-    """The catalog's English pieces on the page; ``content`` are the ones the clinic's own (English) content
-    may say as well."""
-    return sorted(piece for piece in catalog_msgids() - set(content) if piece in text)
+    """The booking catalog's English pieces on the page; ``content`` are the ones the clinic's own (English)
+    content may say as well."""
+    return english_in(text, catalogs=[CATALOG], content=content)
 
 
 @pytest.fixture

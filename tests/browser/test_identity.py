@@ -76,6 +76,24 @@ def test_on_a_390_pixel_phone_the_header_is_one_row_no_taller_than_64_pixels(pag
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
 
 
+@pytest.mark.parametrize("width", [390, 576, 768, 1024, 1280])
+def test_the_french_header_keeps_the_english_headers_shape_on_every_screen(page, width):
+    """French words are longer: the header must not grow a row or push the page wider than the screen."""
+    page.set_viewport_size({"width": width, "height": 900})
+    heights = {}
+    for path in ["/", "/fr/", "/fr/faq/", "/fr/book/"]:
+        page.goto(path)
+        heights[path] = page.locator("header.site-header").bounding_box()["height"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        nav_links = page.locator("header.site-header a:visible, header.site-header button:visible").all()
+        for link in nav_links:
+            box = link.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (path, link.inner_text())
+    assert {path: height for path, height in heights.items() if height > heights["/"]} == {}
+    # One row: the name takes at most two lines, and nothing else wraps below it.
+    assert heights["/"] <= 80, heights
+
+
 @pytest.mark.parametrize(
     "logo_size", [None, (1200, 1200), (1200, 200), (200, 600)], ids=["no logo", "square", "wide", "tall"]
 )
