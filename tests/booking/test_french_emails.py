@@ -308,7 +308,7 @@ def test_no_english_text_of_the_templates_is_left_in_a_french_patients_email(eve
 def test_the_details_and_the_clinics_footer_are_in_french(every_email):
     email = every_email("fr")["confirmed"]
     assert f"Référence{N}: " in email.body
-    assert f"Soin{N}: Hair loss" in email.body
+    assert f"Soin{N}: Chute des cheveux" in email.body  # the treatment's French name (booking/translation.py)
     assert f"Avec{N}: Dr Ada Test" in email.body
     assert f"Téléphone{N}: 020 7946 0123" in email.body
     assert f"E-mail{N}: bonjour@clinic.example" in email.body
