@@ -8,9 +8,9 @@ from booking.models import Practitioner, Treatment
 
 @register(Treatment)
 class TreatmentTranslation(TranslationOptions):
-    fields = ["name", "summary", "description", "before_visit", "aftercare"]
+    fields = ["name", "summary", "description", "before_visit", "aftercare", "image_alt"]
 
 
 @register(Practitioner)
 class PractitionerTranslation(TranslationOptions):
-    fields = ["bio"]
+    fields = ["bio", "image_alt"]

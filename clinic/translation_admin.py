@@ -20,16 +20,18 @@ def translated_fields(model):
     return list(translator.get_options_for_model(model).fields)
 
 
+def written(obj, name, language):
+    return bool((getattr(obj, build_localized_fieldname(name, language)) or "").strip())
+
+
 def untranslated(obj, language=FRENCH):
     """The labels of ``obj``'s texts written in English and blank in ``language``: pages in that
     language show the English text instead."""
-    missing = []
-    for name in translated_fields(type(obj)):
-        english = getattr(obj, build_localized_fieldname(name, settings.LANGUAGE_CODE)) or ""
-        own = getattr(obj, build_localized_fieldname(name, language)) or ""
-        if english.strip() and not own.strip():
-            missing.append(str(obj._meta.get_field(name).verbose_name))
-    return missing
+    return [
+        str(obj._meta.get_field(name).verbose_name)
+        for name in translated_fields(type(obj))
+        if written(obj, name, settings.LANGUAGE_CODE) and not written(obj, name, language)
+    ]
 
 
 def untranslated_q(model, language=FRENCH):
@@ -74,7 +76,8 @@ class TranslatedAdmin(TranslationAdmin):
         missing = untranslated(obj)
         if not missing:
             return "Written"
-        if len(missing) == len(translated_fields(type(obj))):
+        in_english = [name for name in translated_fields(type(obj)) if written(obj, name, settings.LANGUAGE_CODE)]
+        if len(missing) == len(in_english):
             return MISSING
         return f"{MISSING} for: {', '.join(missing)}"
 

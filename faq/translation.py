@@ -7,9 +7,9 @@ from faq.models import Category, Question
 
 @register(Category)
 class CategoryTranslation(TranslationOptions):
-    fields = ["name", "description"]
+    fields = ["name", "description", "image_alt"]
 
 
 @register(Question)
 class QuestionTranslation(TranslationOptions):
-    fields = ["question", "answer"]
+    fields = ["question", "answer", "image_alt"]

@@ -43,7 +43,7 @@ def practitioner_data(treatment, hours):
         "treatments": [treatment.pk],
         "position": "1",
         "active": "on",
-        "image_alt": "",
+        "image_alt_en_gb": "",
         "working_hours-TOTAL_FORMS": str(len(hours)),
         "working_hours-INITIAL_FORMS": "0",
         "working_hours-MIN_NUM_FORMS": "0",

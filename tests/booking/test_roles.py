@@ -209,7 +209,7 @@ def treatment_form(treatment, **changes):
         "buffer_minutes": treatment.buffer_minutes,
         "before_visit_en_gb": treatment.before_visit,
         "aftercare_en_gb": treatment.aftercare,
-        "image_alt": treatment.image_alt,
+        "image_alt_en_gb": treatment.image_alt,
         # The health questions' inline (clinic managers): its management form, no question changed.
         "health_questions-TOTAL_FORMS": "0",
         "health_questions-INITIAL_FORMS": "0",

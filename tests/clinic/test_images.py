@@ -40,7 +40,7 @@ def question_form_data(question, **extra):
         "answer_en_gb": question.answer,
         "position": question.position,
         "published": "on",
-        "image_alt": "A practitioner preparing the treatment",
+        "image_alt_en_gb": "A practitioner preparing the treatment",
         **extra,
     }
 
@@ -90,7 +90,7 @@ def test_an_image_needs_a_description(admin_client):
     question = Question.objects.get(slug="procedure")
     upload = SimpleUploadedFile("ok.png", png_bytes(20, 20), content_type="image/png")
     url = reverse("admin:faq_question_change", args=[question.pk])
-    response = admin_client.post(url, question_form_data(question, image=upload, image_alt=""))
+    response = admin_client.post(url, question_form_data(question, image=upload, image_alt_en_gb=""))
     assert response.status_code == 200
     assert "Describe the image" in response.content.decode()
 
@@ -99,9 +99,8 @@ def test_category_images_go_through_the_same_checks(admin_client):
     category = Category.objects.get(slug="mesotherapy")
     url = reverse("admin:faq_category_change", args=[category.pk])
     upload = SimpleUploadedFile("fake.jpg", b"GIF89a not really", content_type="image/jpeg")
-    response = admin_client.post(
-        url, {"name_en_gb": category.name, "slug": category.slug, "position": 0, "image": upload, "image_alt": "x"}
-    )
+    data = {"name_en_gb": category.name, "slug": category.slug, "position": 0, "image_alt_en_gb": "x"}
+    response = admin_client.post(url, {**data, "image": upload})
     assert response.status_code == 200
     assert "not an image we can read" in response.content.decode()
 

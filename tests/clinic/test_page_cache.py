@@ -103,7 +103,7 @@ def practitioner_form(practitioner, **changes):
         "treatments": [treatment.pk for treatment in practitioner.treatments.all()],
         "position": practitioner.position,
         "active": "on",
-        "image_alt": practitioner.image_alt,
+        "image_alt_en_gb": practitioner.image_alt,
         "working_hours-TOTAL_FORMS": 0,
         "working_hours-INITIAL_FORMS": 0,
         "working_hours-MIN_NUM_FORMS": 0,
@@ -152,7 +152,7 @@ def test_staff_adding_a_practitioners_photo_shows_it_resized_on_the_cached_treat
     buffer = io.BytesIO()
     Image.new("RGB", (1800, 2400), (200, 180, 160)).save(buffer, format="PNG")
     photo = SimpleUploadedFile("ada.png", buffer.getvalue(), content_type="image/png")
-    data = practitioner_form(practitioner_on_treatment_page, image=photo, image_alt="Dr Ada Test at the clinic")
+    data = practitioner_form(practitioner_on_treatment_page, image=photo, image_alt_en_gb="Dr Ada Test at the clinic")
 
     change_url = reverse("admin:booking_practitioner_change", args=[practitioner_on_treatment_page.pk])
     assert admin_client.post(change_url, data).status_code == 302

@@ -126,7 +126,7 @@ def test_the_clinic_details_mark_opening_hours_not_yet_in_french(admin_client):
     listed = admin_client.get(reverse("admin:clinic_clinicdetails_changelist")).content.decode()
     page = admin_client.get(reverse("admin:clinic_clinicdetails_change", args=[1])).content.decode()
 
-    assert cells(listed, "french_status") == ["Missing – English shown for: opening hours"]
+    assert cells(listed, "french_status") == ["Missing – English shown"]  # the one text written in English
     assert "Not yet in French: opening hours." in warnings(page)[0]
     assert 'name="opening_hours_fr"' in page and 'name="home_photo_alt_fr"' in page
 
