@@ -105,8 +105,12 @@ class HealthQuestion(models.Model):
 
     def clean(self):
         talk_first = lines(self.talk_first_answers)
-        if self.kind == QuestionKind.CHOICE and len(lines(self.choices)) < 2:
-            raise ValidationError({"choices": "Give at least two answers, one per line."}, code="few_choices")
+        # The answers are the English ones (answer_choices), on the admin's English field.
+        english_choices = f"choices_{settings.LANGUAGE_CODE.replace('-', '_')}"
+        if self.kind == QuestionKind.CHOICE and len(self.answer_choices()) < 2:
+            raise ValidationError(
+                {english_choices: "Give at least two answers in English, one per line."}, code="few_choices"
+            )
         if self.kind == QuestionKind.TEXT and talk_first:
             raise ValidationError(
                 {"talk_first_answers": "A short-text answer is read by the practitioner; leave this empty."},
@@ -125,7 +129,7 @@ class HealthQuestion(models.Model):
         unknown = [answer for answer in talk_first if answer not in self.answer_choices()]
         if self.kind != QuestionKind.TEXT and unknown:
             raise ValidationError(
-                {"talk_first_answers": f"Not one of the answers: {', '.join(unknown)}. Write them as above."},
+                {"talk_first_answers": f"Not one of the English answers: {', '.join(unknown)}. Write them as above."},
                 code="unknown_answer",
             )
 

@@ -168,3 +168,29 @@ def test_a_french_booking_is_confirmed_with_the_french_before_the_visit_text(cli
     body = "\n".join(message.body for message in sent.values())
     assert "crème anesthésiante locale trente minutes avant votre séance" in body
     assert "local anaesthetic cream" not in body
+
+
+def admin_form(html):
+    """The admin change form's fields as the page fills them in."""
+    form = dict(re.findall(r'<input type="(?:text|number|hidden)" name="([^"]+)" value="([^"]*)"', html))
+    form |= dict(re.findall(r'<textarea name="([^"]+)"[^>]*>\n?([^<]*)</textarea>', html))
+    form |= dict(re.findall(r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', html, re.S))
+    form = {name: unescape(value) for name, value in form.items()}
+    return form | dict.fromkeys(re.findall(r'<input type="checkbox" name="([^"]+)"[^>]*checked', html), "on")
+
+
+def test_a_choice_question_written_only_in_french_is_refused_on_its_english_answers(admin_client, treatment):
+    change = reverse("admin:booking_treatment_change", args=[treatment.pk])
+    form = admin_form(admin_client.get(change).content.decode())
+    form |= {
+        "health_questions-0-kind": QuestionKind.CHOICE,
+        "health_questions-0-choices_en_gb": "",
+        "health_questions-0-choices_fr": "Jamais\nSouvent",
+        "health_questions-0-talk_first_answers": "",
+    }
+
+    response = admin_client.post(change, form)
+
+    assert response.status_code == 200
+    assert "Give at least two answers in English, one per line." in response.content.decode()
+    assert HealthQuestion.objects.get(pk=form["health_questions-0-id"]).kind == QuestionKind.YES_NO
