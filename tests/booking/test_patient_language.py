@@ -7,17 +7,17 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from booking.appointments.services import appointment_transition
 from booking.emails.outbox import message_resend
-from booking.emails.tasks import message_send
 from booking.links import manage_token
 from booking.models import Appointment, AppointmentStatus, Message, MessageKind, MessageStatus, Treatment
 from booking.requests.botcheck import form_token
 from booking.requests.forms import start_format
 from booking.waitlist.services import waitlist_claim
 from clinic.models import ClinicDetails
+from tests.booking.test_messages import send_due
 from tests.factories import answers_fine
 from tests.public_pages import DETAILS_TYPED, booked, separate_starts, waitlist_offer
 
@@ -49,17 +49,6 @@ def book_online(client, treatment, start, *, prefix=""):
     return Appointment.objects.get(email=DETAILS_TYPED["email"], starts_at=start)
 
 
-def send_all():
-    """Every due email, sent by the worker's task; the emails by kind."""
-    sent = {}
-    for message in Message.objects.due(timezone.now()).order_by("pk"):
-        before = len(mail.outbox)
-        message_send.call(message.pk)
-        if len(mail.outbox) > before:
-            sent[message.kind] = mail.outbox[-1]
-    return sent
-
-
 def site_links(email):
     return re.findall(rf"{re.escape(SITE)}(/[^\s\"<>]*)", email.body)
 
@@ -78,7 +67,7 @@ def test_a_french_patients_emailed_links_open_the_french_pages(client, treatment
     book_online(client, treatment, starts[0], prefix="/fr")
     # Sent by the worker, which speaks the site's language.
     with translation.override("en-gb"):
-        sent = send_all()
+        sent = send_due()
     links = site_links(sent[MessageKind.REQUEST_RECEIVED])
     assert links, sent[MessageKind.REQUEST_RECEIVED].body
     assert all(link.startswith("/fr/") for link in links), links
@@ -90,19 +79,19 @@ def test_the_clinic_hears_of_a_french_booking_in_its_own_language(treatment, sta
     clinic.save()
     appointment = booked(treatment, starts[0], email="fr@example.com")
     Appointment.objects.filter(pk=appointment.pk).update(language="fr")
-    email = send_all()[MessageKind.CLINIC_NEW_REQUEST]
+    email = send_due()[MessageKind.CLINIC_NEW_REQUEST]
     assert email.subject.startswith("New appointment request")
     assert site_links(email) and not any(link.startswith("/fr/") for link in site_links(email))
 
 
 def test_an_english_patients_links_stay_english_when_staff_work_in_french(treatment, starts, admin_user):
     appointment = booked(treatment, starts[0], email="en@example.com")
-    send_all()
+    send_due()
     mail.outbox.clear()
     # A member of staff whose admin is in French confirms it.
     with translation.override("fr"):
         appointment_transition(appointment=appointment, to_status=AppointmentStatus.CONFIRMED, by=admin_user)
-        sent = send_all()
+        sent = send_due()
     links = site_links(sent[MessageKind.CONFIRMED])
     assert links and not any(link.startswith("/fr/") for link in links), links
 
@@ -113,7 +102,7 @@ def test_send_again_from_the_outbox_keeps_the_patients_language(client, treatmen
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, attempts=8)
     with translation.override("en-gb"):
         message_resend(message_id=message.pk)
-        sent = send_all()
+        sent = send_due()
     assert all(link.startswith("/fr/") for link in site_links(sent[MessageKind.REQUEST_RECEIVED]))
 
 

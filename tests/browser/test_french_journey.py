@@ -4,12 +4,10 @@ in French, with links back to the French pages."""
 import re
 
 import pytest
-from django.core import mail
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from booking.emails.tasks import message_send
-from booking.models import Appointment, Message, MessageKind
+from booking.models import Appointment, MessageKind
+from tests.booking.test_messages import send_due
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,17 +19,6 @@ def french_page(browser, live_server, settings):
     page = context.new_page()
     yield page
     context.close()
-
-
-def send_due():
-    """The emails now due, sent as the worker sends them; by kind."""
-    sent = {}
-    for message in Message.objects.due(timezone.now()).order_by("pk"):
-        before = len(mail.outbox)
-        message_send.call(message.pk)
-        if len(mail.outbox) > before:
-            sent[message.kind] = mail.outbox[-1]
-    return sent
 
 
 def test_a_french_reader_books_from_the_home_page_and_gets_a_french_email(french_page, live_server):
