@@ -14,7 +14,8 @@ from booking.intake.models import HealthAnswer, HealthQuestion, QuestionKind
 from booking.models import Appointment, Practitioner, Treatment
 from booking.schedule.availability import first_day_today, free_slots
 from tests.booking.test_intake import answers, details, first_yes_no, url
-from tests.booking.test_patient_language import book_online, send_all, starts  # noqa: F401 (fixture)
+from tests.booking.test_messages import send_due
+from tests.booking.test_patient_language import book_online, starts  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +164,7 @@ def test_french_choices_that_do_not_match_the_english_are_refused_and_never_show
 def test_a_french_booking_is_confirmed_with_the_french_before_the_visit_text(client, treatment, starts):  # noqa: F811
     book_online(client, treatment, starts[0], prefix="/fr")
 
-    sent = send_all()
+    sent = send_due()
 
     body = "\n".join(message.body for message in sent.values())
     assert "crème anesthésiante locale trente minutes avant votre séance" in body
