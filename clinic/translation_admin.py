@@ -19,7 +19,9 @@ MISSING = _("Missing – English shown")
 
 
 def translated_fields(model):
-    return list(translator.get_options_for_model(model).fields)
+    """The names of ``model``'s translated texts, in the order of its form (modeltranslation keeps them in a set)."""
+    names = translator.get_options_for_model(model).fields
+    return [field.name for field in model._meta.get_fields() if field.name in names]
 
 
 def written(obj, name, language):
