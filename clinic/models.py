@@ -16,12 +16,14 @@ class ClinicDetailsQuerySet(models.QuerySet):
 class ClinicDetails(models.Model):
     """The clinic's own details, shown in the footer, the contact page and emails."""
 
-    name = models.CharField(max_length=120, default="Mesotherapy Clinic")
-    address = models.TextField(blank=True, help_text=_("Postal address, one line per row."))
-    phone = models.CharField(max_length=40, blank=True, help_text=_("As patients should dial it."))
-    email = models.EmailField(blank=True)
+    name = models.CharField(_("name"), max_length=120, default="Mesotherapy Clinic")
+    address = models.TextField(_("address"), blank=True, help_text=_("Postal address, one line per row."))
+    phone = models.CharField(_("phone"), max_length=40, blank=True, help_text=_("As patients should dial it."))
+    email = models.EmailField(_("email"), blank=True)
     opening_hours = models.TextField(
-        blank=True, help_text=_("As patients should read it, e.g. 'Mon-Fri 9:00-18:00'. One line per row.")
+        _("opening hours"),
+        blank=True,
+        help_text=_("As patients should read it, e.g. 'Mon-Fri 9:00-18:00'. One line per row."),
     )
     min_notice_hours = models.PositiveIntegerField(
         _("minimum notice (hours)"), default=12, help_text=_("Patients cannot book a time sooner than this.")
@@ -41,7 +43,9 @@ class ClinicDetails(models.Model):
         _("reminder (hours before)"), default=24, help_text=_("When the reminder email goes out before a visit.")
     )
     notification_email = models.EmailField(
-        blank=True, help_text=_("Where the clinic is told of new requests, cancellations and moves.")
+        _("notification email"),
+        blank=True,
+        help_text=_("Where the clinic is told of new requests, cancellations and moves."),
     )
     directions_url = models.URLField(
         _("directions link"),
@@ -52,6 +56,7 @@ class ClinicDetails(models.Model):
         ),
     )
     logo = WebImageField(
+        _("logo"),
         upload_to="identity/",
         blank=True,
         width_field="logo_width",
@@ -80,6 +85,7 @@ class ClinicDetails(models.Model):
     home_photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     home_photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     accent_colour = models.CharField(
+        _("accent colour"),
         max_length=7,
         default=DEFAULT_ACCENT,
         blank=True,
@@ -89,7 +95,7 @@ class ClinicDetails(models.Model):
             "for white text. Left blank, the site's own teal is used."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ClinicDetailsQuerySet.as_manager()
 
@@ -142,11 +148,17 @@ class PrivacyNoticeQuerySet(models.QuerySet):
 class PrivacyNotice(models.Model):
     """One published version of the privacy notice. Versions are never edited: a change is a new version."""
 
-    version = models.PositiveIntegerField(unique=True, editable=False)
-    body = models.TextField(help_text=_("The notice as patients read it. Blank lines make paragraphs."))
-    published_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), unique=True, editable=False)
+    body = models.TextField(_("body"), help_text=_("The notice as patients read it. Blank lines make paragraphs."))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
-        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("published by"),
     )
 
     objects = PrivacyNoticeQuerySet.as_manager()
