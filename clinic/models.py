@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.images import IMAGE_HELP, WebImageField, alt_required
@@ -169,4 +170,4 @@ class PrivacyNotice(models.Model):
         verbose_name_plural = _("privacy notice")
 
     def __str__(self):
-        return f"Privacy notice, version {self.version}"
+        return gettext("Privacy notice, version %(version)s") % {"version": self.version}

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from faq.models import Category, Question
+from tests.factories import authenticator
 from tests.french import english_left
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 CLINIC_CATALOG = Path(settings.BASE_DIR) / "clinic" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 FAQ_CATALOG = Path(settings.BASE_DIR) / "faq" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 CATALOGS = [CLINIC_CATALOG, FAQ_CATALOG]
+PASSWORD = "correct-horse-battery-staple-42"
 FRENCH_BROWSER = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
 SWITCH_FORM = re.compile(
     r'<form action="/language/" method="post"><input type="hidden" name="language" value="(?P<language>[\w-]+)">'
@@ -27,7 +29,7 @@ SWITCH_FORM = re.compile(
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_superuser("nurse", "nurse@example.com", "correct-horse-battery-staple-42")
+    return django_user_model.objects.create_superuser("nurse", "nurse@example.com", PASSWORD)
 
 
 @pytest.fixture
@@ -147,6 +149,24 @@ def test_the_sign_in_page_reads_french(two_factor):
     )
     # Staff can choose the admin's language before they sign in.
     assert SWITCH_FORM.search(html)
+
+
+def test_a_wrong_code_at_sign_in_is_explained_in_french(two_factor, staff):
+    authenticator(staff)
+    client = Client(headers=FRENCH_BROWSER)
+    data = {"username": "nurse", "password": PASSWORD, "otp_token": "000000", "next": "/admin/"}
+    response = client.post(reverse("admin:login"), data)
+    assert response.status_code == 200
+    assert_french(
+        response.content.decode(),
+        "Ce code est incorrect ou a déjà été utilisé. Saisissez le code que votre application affiche maintenant",
+    )
+
+
+def test_a_privacy_notice_version_is_named_in_french(french_staff):
+    html = page(french_staff, reverse("admin:clinic_privacynotice_change", args=[1]))
+    assert "Politique de confidentialité, version 1" in html
+    assert_french(html, "La politique telle que les patients la lisent.")
 
 
 def test_the_two_factor_set_up_page_reads_french(two_factor, staff):
