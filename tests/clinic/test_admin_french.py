@@ -225,3 +225,15 @@ def test_staff_switch_the_admin_to_french_and_back_to_english(client, staff):
     html = page(client, reverse("admin:index"))
     assert "Clinic administration" in html and "Administration de la clinique" not in html
     assert "Publish the selected questions" in page(client, changelist)
+
+
+def test_the_sign_in_paused_page_reads_french(staff):
+    client = Client(headers=FRENCH_BROWSER)
+    for _ in range(5):
+        response = client.post(reverse("admin:login"), {"username": "nurse", "password": "guess", "next": "/admin/"})
+    assert response.status_code == 429
+    assert_french(
+        response.content.decode(),
+        "<h1>Connexion suspendue</h1>",
+        "Il y a eu trop de tentatives de connexion infructueuses.",
+    )
