@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, pgettext_lazy
 
 from booking.appointments.services import NO_OVERLAP, SlotTaken, constraint_name, is_deadlock, reference_new
 from booking.emails.outbox import message_queue, reminder_queue
@@ -324,11 +323,12 @@ def sessions_check(*, treatment, starts, now):
 
 
 class SessionState(models.TextChoices):
-    DONE = "done", _("Done")
-    UPCOMING = "upcoming", _("Upcoming")
-    CANCELLED = "cancelled", _("Cancelled")
-    MISSED = "missed", _("Missed (no-show)")
-    TO_RECORD = "to_record", _("Past, not yet marked done")
+    # A session's state: French agrees it with "séance".
+    DONE = "done", pgettext_lazy("course session", "Done")
+    UPCOMING = "upcoming", pgettext_lazy("course session", "Upcoming")
+    CANCELLED = "cancelled", pgettext_lazy("course session", "Cancelled")
+    MISSED = "missed", pgettext_lazy("course session", "Missed (no-show)")
+    TO_RECORD = "to_record", pgettext_lazy("course session", "Past, not yet marked done")
 
 
 @dataclass
