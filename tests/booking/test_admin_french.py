@@ -234,3 +234,60 @@ def test_the_language_cookie_alone_gives_the_french_admin(desk, request_):
 
     assert "Réserver pour un patient" in page_text(response)
     assert english_in(response) == []
+
+
+@pytest.fixture
+def french_manager(admin_user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "booking_treatment_changelist",
+        "booking_practitioner_changelist",
+        "booking_closure_changelist",
+        "booking_closure_add",
+        "booking_waitlistentry_changelist",
+        "booking_course_changelist",
+    ],
+)
+def test_the_calendars_and_waitlists_pages_speak_french(french_manager, practitioner, name):
+    response = french_manager.get(reverse(f"admin:{name}"))
+
+    assert response.status_code == 200
+    assert english_in(response) == []
+
+
+def test_a_treatments_and_a_practitioners_page_speak_french(french_manager, practitioner, treatment):
+    treatment_page = french_manager.get(reverse("admin:booking_treatment_change", args=[treatment.pk]))
+    practitioner_page = french_manager.get(reverse("admin:booking_practitioner_change", args=[practitioner.pk]))
+
+    # The page shows the clinic's English texts beside the French: the seed's aftercare speaks of a
+    # "course of treatment", and a health question's English help says "Leave it empty…".
+    content = [*OTHER_SLICES, "course of treatment", "Leave it empty if there is nothing to say"]
+    assert english_left(page_text(treatment_page), catalogs=[BOOKING_CATALOG], content=content) == []
+    assert "Temps laissé libre après la séance" in page_text(treatment_page)
+    assert english_in(practitioner_page) == []
+    assert "Seuls les praticiens actifs peuvent être réservés." in page_text(practitioner_page)
+
+
+def test_a_courses_page_shows_its_progress_in_french(french, practitioner, treatment, visit_day, desk):
+    first = factories.appointment_at(
+        local(visit_day, 10), treatment=treatment, practitioner=practitioner, status=S.CONFIRMED, **PATIENT
+    )
+    plan = {"sessions": "2", "interval_weeks": "1", "weekday": "1", "preferred_time": "10:00"}
+    url = reverse("admin:booking_course_plan", args=[first.pk])
+    proposals = french.get(url, plan).context["rows"]
+    booked = french.post(url, {**plan, "session_2": proposals[1]["choices"][0]["value"]}, follow=True)
+
+    assert page_messages(booked) == [
+        "Série de 2 séances réservée. Le patient recevra un seul e-mail qui les récapitule toutes."
+    ]
+    # The course's own "preferred_time" field is labelled by its name, as Django derives it: the booking
+    # models' fields have no verbose_name yet (giving them one takes a migration), and the plan form's label
+    # says the same words.
+    assert english_left(page_text(booked), catalogs=[BOOKING_CATALOG], content=[*OTHER_SLICES, "Preferred time"]) == []
+    assert "effectuées\u00a0: 0, à venir\u00a0: 2, annulées\u00a0: 0" in page_text(booked)
