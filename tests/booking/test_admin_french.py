@@ -183,6 +183,7 @@ def test_the_course_plan_speaks_french(french, practitioner, treatment, visit_da
     text = page_text(response)
     for shown in ["Nombre de séances", "Dates proposées", "toutes les dates sont libres", "3 nouvelles séances"]:
         assert shown in text
+    assert "Au total, cette séance comprise (de 2 à 30)." in text  # the help, translated when shown
 
 
 def test_the_outbox_speaks_french(french, working_every_day, treatment):
