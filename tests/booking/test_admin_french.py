@@ -212,7 +212,7 @@ def test_confirming_from_the_list_reports_in_french(french, request_, practition
         follow=True,
     )
 
-    assert page_messages(response) == ["1 confirmé\u00a0; 1 ignoré\u00a0: DONE2345 est déjà confirmé."]
+    assert page_messages(response) == ["1 confirmé\u202f; 1 ignoré\u00a0: DONE2345 est déjà confirmé."]
     request_.refresh_from_db()
     assert request_.status == S.CONFIRMED
 
