@@ -93,6 +93,12 @@ def test_the_appointment_list_speaks_french(french, request_):
     for shown in ["Réserver pour un patient", "Début (heure de la clinique)", "Confirmer les demandes sélectionnées"]:
         assert shown in text
     assert "Demandé" in text  # the request's status
+    # The columns and filters named after the models' fields, not their English names.
+    headers = re.findall(r'<th scope="col"[^>]*>.*?<a [^>]*>([^<]+)</a>', response.content.decode(), re.S)
+    assert "Référence" in headers, headers
+    assert "Reference" not in headers
+    assert "Par statut" in text
+    assert "By status" not in text and "Par status" not in text
 
 
 def test_an_appointments_page_speaks_french(french, request_):
@@ -260,8 +266,5 @@ def test_a_courses_page_shows_its_progress_in_french(french, practitioner, treat
     assert page_messages(booked) == [
         "Série de 2 séances réservée. Le patient recevra un seul e-mail qui les récapitule toutes."
     ]
-    # The course's own "preferred_time" field is labelled by its name, as Django derives it: the booking
-    # models' fields have no verbose_name yet (giving them one takes a migration), and the plan form's label
-    # says the same words.
-    assert english_left(page_text(booked), catalogs=[BOOKING_CATALOG], content=[*OTHER_SLICES, "Preferred time"]) == []
+    assert english_left(page_text(booked), catalogs=[BOOKING_CATALOG], content=OTHER_SLICES) == []
     assert "effectuées\u00a0: 0, à venir\u00a0: 2, annulées\u00a0: 0" in page_text(booked)
