@@ -10,6 +10,8 @@ from datetime import datetime, time, timedelta
 from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, AppointmentEvent
 from booking.models import AppointmentStatus as S
@@ -23,13 +25,12 @@ OUTCOMES = {
     "expired": [S.EXPIRED],
 }
 OUTCOME_LABELS = {
-    "confirmed": "Confirmed",
-    "declined": "Declined",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-    "expired": "Expired",
+    "confirmed": _("Confirmed"),
+    "declined": _("Declined"),
+    "cancelled": _("Cancelled"),
+    "no_show": _("No-show"),
+    "expired": _("Expired"),
 }
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 @dataclass
@@ -102,7 +103,8 @@ def insights_for(*, first_day, last_day):
         outcomes=totals,
         average_to_confirm=to_confirm,
         weeks=[(monday, by_week.get(monday, 0)) for monday in weeks_between(first_day, last_day)],
-        weekdays=[(WEEKDAYS[day - 1], by_weekday.get(day, 0)) for day in range(1, 8)],
+        # Django's names of the days (0 is Monday), in the admin's language.
+        weekdays=[(str(WEEKDAYS[day - 1]), by_weekday.get(day, 0)) for day in range(1, 8)],
         hours=[(f"{hour:02d}:00", by_hour.get(hour, 0)) for hour in range(hours[0], hours[-1] + 1)] if hours else [],
         treatments=treatments,
         practitioners=practitioners,
