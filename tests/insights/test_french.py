@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from booking.models import Treatment
 from tests.admin_language import french_staff  # noqa: F401
 from tests.french import english_left
 from tests.insights.test_views import PAGE, appointments, manager, period
@@ -33,11 +34,24 @@ def test_the_insights_page_speaks_french_with_french_numbers_and_dates(french_st
     assert f'<th scope="row">Confirmé</th><td>6</td><td>43{NO_BREAK}%</td>' in page
     assert '<th scope="row">29 déc. 2025</th><td>14</td>' in page
     assert '<th scope="row">lundi</th><td>14</td>' in page
+    row = "<td>14</td><td>6</td><td>2</td><td>2</td><td>2</td><td>2</td>"
+    assert f'<th scope="row">{Treatment.objects.get(slug="hair-loss").name_fr}</th>{row}' in page
     assert '<title id="chart-weekdays-title">Séances par jour de la semaine</title>' in page
     assert f"Diagramme en barres. lundi{NO_BREAK}: 14, mardi{NO_BREAK}: 0" in page
     assert "<caption>Suite donnée aux demandes (statut actuel) (tableau)</caption>" in page
     assert f"Télécharger «{NO_BREAK}Demandes par semaine{NO_BREAK}» au format CSV" in page
     assert english_left(page, catalogs=[CATALOG]) == []
+
+
+def test_a_treatment_without_its_french_name_is_counted_under_its_english_one(french_staff):  # noqa: F811
+    manager(french_staff)
+    appointments(3)
+    Treatment.objects.filter(slug="hair-loss").update(name_fr="")
+
+    page = french_staff.get(PAGE, period(date(2026, 1, 1), date(2026, 1, 10))).content.decode()
+
+    english = Treatment.objects.get(slug="hair-loss").name_en_gb
+    assert f'<th scope="row">{english}</th><td>3</td>' in page
 
 
 def test_an_empty_period_and_its_csv_speak_french(french_staff):  # noqa: F811
