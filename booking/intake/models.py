@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -178,8 +178,8 @@ class Enquiry(models.Model):
     )
     # The form's one-time key: the same form sent twice leaves one enquiry.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(pgettext_lazy("enquiry", "created at"), auto_now_add=True)
+    handled_at = models.DateTimeField(pgettext_lazy("enquiry", "handled at"), null=True, blank=True, editable=False)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -187,7 +187,7 @@ class Enquiry(models.Model):
         blank=True,
         editable=False,
         related_name="+",
-        verbose_name=_("handled by"),
+        verbose_name=pgettext_lazy("enquiry", "handled by"),
     )
     staff_notes = models.TextField(
         _("staff notes"), blank=True, help_text=_("For staff only; the patient never sees it.")
