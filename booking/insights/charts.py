@@ -46,13 +46,15 @@ def bar_chart(*, slug, title, rows):
                 show_label=index % step == 0,
             )
         )
-    values = ", ".join(gettext("%(label)s: %(value)s") % {"label": bar.label, "value": bar.value} for bar in bars)
+    if bars:
+        values = ", ".join(gettext("%(label)s: %(value)s") % {"label": bar.label, "value": bar.value} for bar in bars)
+        description = gettext("Bar chart. %(values)s.") % {"values": values}
+    else:
+        description = gettext("No figures for this period.")
     return {
         "slug": slug,
         "title": title,
-        "description": gettext("Bar chart. %(values)s.") % {"values": values}
-        if bars
-        else gettext("No figures for this period."),
+        "description": description,
         "bars": bars,
         "peak": peak,
         "width": WIDTH,
