@@ -174,5 +174,5 @@ def test_the_french_booking_pages_pass_the_nu_html_checker(client, pages, tmp_pa
 
 def test_the_confirmation_page_names_the_status_in_french(client, pages):
     page = client.get(french(pages["confirmation"][0])).content.decode()
-    assert "Rendez-vous : demandé" in page
+    assert "Rendez-vous\u00a0: demandé" in page
     assert "Demandé" in page and "Requested" not in page

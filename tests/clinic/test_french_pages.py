@@ -80,12 +80,20 @@ def test_the_clinic_catalog_has_no_untranslated_or_fuzzy_message(which):
 @pytest.mark.parametrize(
     ("url", "status", "french"),
     [
-        ("/fr/", 200, ["La mésothérapie chez", "Ce que nous traitons", "Des questions avant de prendre rendez-vous ?"]),
-        ("/fr/faq/", 200, ["Mésothérapie : questions et réponses", "Rechercher", "Retour en haut", "Mis à jour le"]),
-        ("/fr/faq/?q=cellulite", 200, ["Recherche : cellulite", "correspond", "« cellulite »"]),
-        ("/fr/faq/?q=zzzqqq", 200, ["Aucune question ne correspond à « zzzqqq »", "Essayez d’autres mots"]),
+        (
+            "/fr/",
+            200,
+            ["La mésothérapie chez", "Ce que nous traitons", "Des questions avant de prendre rendez-vous\u202f?"],
+        ),
+        (
+            "/fr/faq/",
+            200,
+            ["Mésothérapie\u00a0: questions et réponses", "Rechercher", "Retour en haut", "Mis à jour le"],
+        ),
+        ("/fr/faq/?q=cellulite", 200, ["Recherche\u00a0: cellulite", "correspond", "«\u00a0cellulite\u00a0»"]),
+        ("/fr/faq/?q=zzzqqq", 200, ["Aucune question ne correspond à «\u00a0zzzqqq\u00a0»", "Essayez d’autres mots"]),
         ("/fr/contact/", 200, ["Nous contacter – ", "Contacter", "Nous joindre"]),
-        ("/fr/privacy/", 200, ["Les cookies déposés par ce site", "Déposé pour :", "Conservé :", "jours"]),
+        ("/fr/privacy/", 200, ["Les cookies déposés par ce site", "Déposé pour\u00a0:", "Conservé\u00a0:", "jours"]),
         ("/fr/no-such-page/", 404, ["Nous n’avons pas trouvé cette page", "Accueil"]),
     ],
 )
