@@ -53,7 +53,7 @@ def erasure_done(erasure):
             )
             % {"count": erasure.enquiries}
         )
-    # Translators: between the phrases of the message an erasure leaves (French puts a no-break space before ";").
+    # Translators: joins the phrases of an erasure's message (French: a narrow no-break space before ";").
     separator = gettext("; ")
     return gettext("%(phrases)s.") % {"phrases": separator.join(phrases)}
 
