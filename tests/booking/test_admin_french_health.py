@@ -184,9 +184,9 @@ def test_an_enquiry_page_speaks_french_with_its_answers(french_staff, enquiry): 
 
     page = text(french_staff.get(reverse("admin:intake_enquiry_change", args=[enquiry.pk])))
 
-    for heading in ["Patient (informations telles que transmises)", "Équipe", "Traçabilité", "Réponses de santé"]:
+    for heading in ["Patient (tel que transmis)", "Équipe", "Suivi", "Réponses de santé"]:
         assert re.search(rf"<h2[^>]*>{re.escape(heading)}</h2>", page), heading
-    assert fr("Réservées à l’équipe ; le patient ne les voit jamais.") in page
+    assert fr("Réservé à l’équipe ; le patient ne le voit jamais.") in page
     assert '<th scope="col">Question (telle que posée)</th><th scope="col">Réponse</th>' in page
     assert "Parler d’abord au patient" in page
     assert english_left(page, catalogs=[INTAKE_CATALOG]) == []
