@@ -29,6 +29,7 @@ def test_the_insights_page_speaks_french_with_french_numbers_and_dates(french_st
     page = unescape(french_staff.get(PAGE, period(date(2026, 1, 1), date(2026, 1, 10))).content.decode())
 
     assert "<h1>Statistiques</h1>" in page
+    assert 'aria-label="Période"' in page and '<button type="submit" class="button">Afficher</button>' in page
     assert f"Du 1 janvier 2026 au 10 janvier 2026{NO_BREAK}: <strong>14</strong> demandes." in page
     assert f"Délai moyen entre la demande et la confirmation{NO_BREAK}: <strong>24,0 heures</strong>" in page
     assert f'<th scope="row">Confirmé</th><td>6</td><td>43{NO_BREAK}%</td>' in page
