@@ -6,13 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class AppointmentStatus(models.TextChoices):
@@ -31,34 +31,34 @@ ACTIVE_STATUSES = [AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED]
 
 
 class MessageKind(models.TextChoices):
-    REQUEST_RECEIVED = "request_received", "Request received"
-    REQUEST_EXPIRED = "request_expired", "Request expired"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
-    MOVED = "moved", "Moved"
-    REMINDER = "reminder", "Reminder"
-    AFTERCARE = "aftercare", "Aftercare"
-    WAITLIST_OFFER = "waitlist_offer", "Waitlist: a time is free"
-    COURSE_BOOKED = "course_booked", "Course of sessions booked"
-    CLINIC_NEW_REQUEST = "clinic_new_request", "To the clinic: new request"
-    CLINIC_CANCELLED = "clinic_cancelled", "To the clinic: patient cancelled"
-    CLINIC_MOVED = "clinic_moved", "To the clinic: patient moved"
+    REQUEST_RECEIVED = "request_received", _("Request received")
+    REQUEST_EXPIRED = "request_expired", _("Request expired")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    MOVED = "moved", _("Moved")
+    REMINDER = "reminder", _("Reminder")
+    AFTERCARE = "aftercare", _("Aftercare")
+    WAITLIST_OFFER = "waitlist_offer", _("Waitlist: a time is free")
+    COURSE_BOOKED = "course_booked", _("Course of sessions booked")
+    CLINIC_NEW_REQUEST = "clinic_new_request", _("To the clinic: new request")
+    CLINIC_CANCELLED = "clinic_cancelled", _("To the clinic: patient cancelled")
+    CLINIC_MOVED = "clinic_moved", _("To the clinic: patient moved")
 
 
 CLINIC_KINDS = {MessageKind.CLINIC_NEW_REQUEST, MessageKind.CLINIC_CANCELLED, MessageKind.CLINIC_MOVED}
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (gave up)"
-    OBSOLETE = "obsolete", "Not sent: no longer relevant"
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (gave up)")
+    OBSOLETE = "obsolete", _("Not sent: no longer relevant")
 
 
 class WaitlistStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    OFFERED = "offered", "Offered a time"
-    BOOKED = "booked", "Booked"
-    EXPIRED = "expired", "Expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Offered a time")
+    BOOKED = "booked", _("Booked")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")

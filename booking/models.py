@@ -6,6 +6,8 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.db.models import Func, Q
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.choices import (  # noqa: F401  (re-exported: the models' own names)
     ACTIVE_STATUSES,
@@ -26,36 +28,38 @@ class TreatmentQuerySet(models.QuerySet):
 
 class Treatment(WebImage):
     name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=120, unique=True, help_text="Used in the page address.")
-    summary = models.CharField(max_length=300, help_text="One or two sentences for lists and the home page.")
-    description = models.TextField(help_text="Shown on the treatment's page. Blank lines make paragraphs.")
-    duration_minutes = models.PositiveIntegerField(default=45, help_text="How long the visit takes.")
+    slug = models.SlugField(max_length=120, unique=True, help_text=_("Used in the page address."))
+    summary = models.CharField(max_length=300, help_text=_("One or two sentences for lists and the home page."))
+    description = models.TextField(help_text=_("Shown on the treatment's page. Blank lines make paragraphs."))
+    duration_minutes = models.PositiveIntegerField(default=45, help_text=_("How long the visit takes."))
     buffer_minutes = models.PositiveIntegerField(
-        default=15, help_text="Time kept free after the visit (cleaning, notes) before the next one."
+        default=15, help_text=_("Time kept free after the visit (cleaning, notes) before the next one.")
     )
     before_visit = models.TextField(
-        "before the visit", blank=True, help_text="What the patient should do before coming. Sent with the booking."
+        _("before the visit"),
+        blank=True,
+        help_text=_("What the patient should do before coming. Sent with the booking."),
     )
-    aftercare = models.TextField(blank=True, help_text="What the patient should do afterwards.")
+    aftercare = models.TextField(blank=True, help_text=_("What the patient should do afterwards."))
     questions = models.ManyToManyField(
-        "faq.Question", blank=True, related_name="treatments", help_text="FAQ questions about this treatment."
+        "faq.Question", blank=True, related_name="treatments", help_text=_("FAQ questions about this treatment.")
     )
-    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
-    active = models.BooleanField(default=True, help_text="Only active treatments are shown and can be booked.")
+    position = models.PositiveIntegerField(default=0, help_text=_("Lower numbers come first."))
+    active = models.BooleanField(default=True, help_text=_("Only active treatments are shown and can be booked."))
 
     objects = TreatmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
-        verbose_name = "treatment"
-        verbose_name_plural = "treatments"
+        verbose_name = _("treatment")
+        verbose_name_plural = _("treatments")
         # Texts and pictures are content (change_treatment); duration, address and bookability are the manager's.
         permissions = [("change_treatment_booking", "Can change how a treatment is booked")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gt=0),
                 name="booking_treatment_duration_positive",
-                violation_error_message="A treatment must last at least one minute.",
+                violation_error_message=_("A treatment must last at least one minute."),
             )
         ]
 
@@ -88,26 +92,26 @@ class PractitionerQuerySet(models.QuerySet):
 
 
 class Practitioner(WebImage):
-    name = models.CharField(max_length=120, help_text="As patients see it, e.g. 'Dr Anna Rossi'.")
-    bio = models.TextField(blank=True, help_text="A few sentences shown to patients.")
+    name = models.CharField(max_length=120, help_text=_("As patients see it, e.g. 'Dr Anna Rossi'."))
+    bio = models.TextField(blank=True, help_text=_("A few sentences shown to patients."))
     treatments = models.ManyToManyField(Treatment, related_name="practitioners", blank=True)
-    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
-    active = models.BooleanField(default=True, help_text="Only active practitioners can be booked.")
+    position = models.PositiveIntegerField(default=0, help_text=_("Lower numbers come first."))
+    active = models.BooleanField(default=True, help_text=_("Only active practitioners can be booked."))
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="practitioner",
-        help_text="The staff login of this practitioner: in the Practitioners group they see their own agenda.",
+        help_text=_("The staff login of this practitioner: in the Practitioners group they see their own agenda."),
     )
 
     objects = PractitionerQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
-        verbose_name = "practitioner"
-        verbose_name_plural = "practitioners"
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
 
     def __str__(self):
         return self.name
@@ -116,18 +120,18 @@ class Practitioner(WebImage):
 class WorkingHours(models.Model):
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.IntegerField(choices=Weekday.choices)
-    start_time = models.TimeField(help_text="Clinic time.")
-    end_time = models.TimeField(help_text="Clinic time. Add a second range on the same day for a lunch break.")
+    start_time = models.TimeField(help_text=_("Clinic time."))
+    end_time = models.TimeField(help_text=_("Clinic time. Add a second range on the same day for a lunch break."))
 
     class Meta:
         ordering = ["practitioner", "weekday", "start_time"]
-        verbose_name = "working hours"
-        verbose_name_plural = "working hours"
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end_time__gt=models.F("start_time")),
                 name="booking_workinghours_end_after_start",
-                violation_error_message="The working hours must end after they start.",
+                violation_error_message=_("The working hours must end after they start."),
             )
         ]
 
@@ -149,28 +153,28 @@ class Closure(models.Model):
         null=True,
         blank=True,
         related_name="closures",
-        help_text="Leave empty when the whole clinic is closed.",
+        help_text=_("Leave empty when the whole clinic is closed."),
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True, help_text="For staff; patients do not see it.")
+    reason = models.CharField(max_length=200, blank=True, help_text=_("For staff; patients do not see it."))
 
     objects = ClosureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_at"]
-        verbose_name = "closure or time off"
-        verbose_name_plural = "closures and time off"
+        verbose_name = _("closure or time off")
+        verbose_name_plural = _("closures and time off")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="booking_closure_end_after_start",
-                violation_error_message="A closure must end after it starts.",
+                violation_error_message=_("A closure must end after it starts."),
             )
         ]
 
     def __str__(self):
-        who = self.practitioner or "Whole clinic"
+        who = self.practitioner or gettext("Whole clinic")
         return f"{who}: {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
 
 
@@ -178,12 +182,15 @@ class Course(models.Model):
     """A course of sessions planned by staff from a confirmed appointment (mesotherapy takes about ten)."""
 
     first_appointment = models.ForeignKey(
-        "booking.Appointment", on_delete=models.PROTECT, related_name="+", help_text="The visit the course starts from."
+        "booking.Appointment",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The visit the course starts from."),
     )
-    sessions = models.PositiveIntegerField(help_text="How many sessions in all, the first visit included.")
-    interval_weeks = models.PositiveIntegerField(default=1, help_text="Weeks between sessions.")
-    weekday = models.IntegerField(choices=Weekday.choices, help_text="Preferred weekday.")
-    preferred_time = models.TimeField(help_text="Preferred start, clinic time.")
+    sessions = models.PositiveIntegerField(help_text=_("How many sessions in all, the first visit included."))
+    interval_weeks = models.PositiveIntegerField(default=1, help_text=_("Weeks between sessions."))
+    weekday = models.IntegerField(choices=Weekday.choices, help_text=_("Preferred weekday."))
+    preferred_time = models.TimeField(help_text=_("Preferred start, clinic time."))
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -191,23 +198,26 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "course of treatment"
-        verbose_name_plural = "courses of treatment"
+        verbose_name = _("course of treatment")
+        verbose_name_plural = _("courses of treatment")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(sessions__gte=2, sessions__lte=30),
                 name="booking_course_sessions_range",
-                violation_error_message="A course has between 2 and 30 sessions.",
+                violation_error_message=_("A course has between 2 and 30 sessions."),
             ),
             models.CheckConstraint(
                 condition=models.Q(interval_weeks__gte=1, interval_weeks__lte=12),
                 name="booking_course_interval_range",
-                violation_error_message="Sessions are 1 to 12 weeks apart.",
+                violation_error_message=_("Sessions are 1 to 12 weeks apart."),
             ),
         ]
 
     def __str__(self):
-        return f"Course of {self.sessions} from {self.first_appointment.reference}"
+        return gettext("Course of %(sessions)s from %(reference)s") % {
+            "sessions": self.sessions,
+            "reference": self.first_appointment.reference,
+        }
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -227,27 +237,27 @@ class Appointment(models.Model):
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
-    blocked_until = models.DateTimeField(help_text="End of the visit plus the treatment's buffer.")
+    blocked_until = models.DateTimeField(help_text=_("End of the visit plus the treatment's buffer."))
     status = models.CharField(max_length=24, choices=AppointmentStatus.choices, default=AppointmentStatus.REQUESTED)
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField(max_length=254)
-    phone = models.CharField(max_length=20, help_text="E.164, e.g. +442079460000.")
+    phone = models.CharField(max_length=20, help_text=_("E.164, e.g. +442079460000."))
     message = models.TextField(blank=True, max_length=2000)
     first_visit = models.BooleanField(default=True)
     language = models.CharField(
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
-        help_text="The patient's language: emails, calendar files and their own page use it.",
+        help_text=_("The patient's language: emails, calendar files and their own page use it."),
     )
     consent_at = models.DateTimeField(null=True, blank=True)
     privacy_notice = models.ForeignKey(
         "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    staff_notes = models.TextField(blank=True, help_text="For staff only; the patient never sees it.")
+    staff_notes = models.TextField(blank=True, help_text=_("For staff only; the patient never sees it."))
     course = models.ForeignKey(
         "booking.Course", on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )
@@ -256,8 +266,8 @@ class Appointment(models.Model):
     # The form's one-time key: a resubmitted form finds its appointment instead of making another.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # An online request waiting past expires_at (address unconfirmed, or unanswered) expires: booking.requests.
-    email_confirmed_at = models.DateTimeField("email address confirmed", null=True, blank=True, editable=False)
-    expires_at = models.DateTimeField("request expires", null=True, blank=True, editable=False)
+    email_confirmed_at = models.DateTimeField(_("email address confirmed"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("request expires"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -265,8 +275,8 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "appointment"
-        verbose_name_plural = "appointments"
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         permissions = [
             ("export_appointment", "Can export appointments to CSV"),
             # Given to nobody by default (superusers have every permission): export and erase by email.
@@ -280,13 +290,13 @@ class Appointment(models.Model):
                     ("practitioner", RangeOperators.EQUAL),
                 ],
                 condition=models.Q(status__in=ACTIVE_STATUSES),
-                violation_error_message="This time has just been taken. Please choose another time.",
+                violation_error_message=_("This time has just been taken. Please choose another time."),
             ),
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at"))
                 & models.Q(blocked_until__gte=models.F("ends_at")),
                 name="booking_appointment_times_ordered",
-                violation_error_message="An appointment must end after it starts.",
+                violation_error_message=_("An appointment must end after it starts."),
             ),
         ]
 
@@ -314,11 +324,11 @@ class AppointmentEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        verbose_name = "history entry"
-        verbose_name_plural = "history"
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
 
     def __str__(self):
-        return f"{self.from_status or 'new'} → {self.to_status}"
+        return f"{self.from_status or gettext('new')} → {self.to_status}"
 
 
 class MessageQuerySet(models.QuerySet):
@@ -342,7 +352,7 @@ class Message(models.Model):
     )
     # One row per thing to say: a repeated change finds the existing row instead of a second email.
     dedupe_key = models.CharField(max_length=200, unique=True)
-    context = models.JSONField(default=dict, blank=True, help_text="What the message reports, e.g. the old time.")
+    context = models.JSONField(default=dict, blank=True, help_text=_("What the message reports, e.g. the old time."))
     send_after = models.DateTimeField()
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -354,8 +364,8 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "email"
-        verbose_name_plural = "emails"
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
         indexes = [models.Index(fields=["status", "send_after"], name="booking_message_due_idx")]
 
     def __str__(self):
@@ -374,12 +384,12 @@ class WaitlistEntry(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField(max_length=254)
-    phone = models.CharField(max_length=20, help_text="E.164.")
+    phone = models.CharField(max_length=20, help_text=_("E.164."))
     language = models.CharField(
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
-        help_text="The patient's language: the offer email uses it.",
+        help_text=_("The patient's language: the offer email uses it."),
     )
     status = models.CharField(max_length=16, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
     offered_start = models.DateTimeField(null=True, blank=True)
@@ -397,13 +407,13 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        verbose_name = "waitlist entry"
-        verbose_name_plural = "waitlist"
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(date_to__gte=models.F("date_from")),
                 name="booking_waitlistentry_dates_ordered",
-                violation_error_message="The last day must be on or after the first day.",
+                violation_error_message=_("The last day must be on or after the first day."),
             )
         ]
 

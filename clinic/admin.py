@@ -5,6 +5,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.cache import ContentAdminMixin
 from clinic.models import ClinicDetails, PrivacyNotice
@@ -14,8 +16,8 @@ from clinic.two_factor.services import second_factor_remove
 # The notice's text in every language (clinic/translation.py).
 BODY_FIELDS = [f"body_{code.replace('-', '_')}" for code, _name in settings.LANGUAGES]
 
-admin.site.site_header = "Clinic administration"
-admin.site.site_title = "Clinic admin"
+admin.site.site_header = _("Clinic administration")
+admin.site.site_title = _("Clinic admin")
 
 
 @admin.register(ClinicDetails)
@@ -24,16 +26,16 @@ class ClinicDetailsAdmin(ContentAdminMixin, TranslatedAdmin):
     readonly_fields = ["updated_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
-        ("Clinic", {"fields": ["name", "address", "phone", "email", "opening_hours", "directions_url"]}),
+        (_("Clinic"), {"fields": ["name", "address", "phone", "email", "opening_hours", "directions_url"]}),
         (
-            "Look of the site",
+            _("Look of the site"),
             {
                 "fields": ["logo", "home_photo", "home_photo_alt", "accent_colour"],
-                "description": "Uploads are checked and resized for phones and computers when you save.",
+                "description": _("Uploads are checked and resized for phones and computers when you save."),
             },
         ),
         (
-            "Booking rules",
+            _("Booking rules"),
             {
                 "fields": [
                     "min_notice_hours",
@@ -45,7 +47,7 @@ class ClinicDetailsAdmin(ContentAdminMixin, TranslatedAdmin):
                 ]
             },
         ),
-        ("Record", {"fields": ["updated_at"]}),
+        (_("Record"), {"fields": ["updated_at"]}),
     ]
 
     def has_add_permission(self, request):
@@ -67,7 +69,8 @@ class PrivacyNoticeForm(forms.ModelForm):
             (cleaned.get(name) or "").strip() == (getattr(current, name) or "").strip() for name in BODY_FIELDS
         ):
             raise forms.ValidationError(
-                f"This is the same as version {current.version}. Change the text before publishing.",
+                gettext("This is the same as version %(version)s. Change the text before publishing.")
+                % {"version": current.version},
                 code="unchanged",
             )
         return cleaned
@@ -119,17 +122,22 @@ class StaffUserAdmin(UserAdmin):
 
     actions = ["second_factor_reset"]
 
-    @admin.action(description="Reset two-factor sign-in (they set it up again at their next sign-in)")
+    @admin.action(description=_("Reset two-factor sign-in (they set it up again at their next sign-in)"))
     def second_factor_reset(self, request, queryset):
         if not request.user.is_superuser:
-            self.message_user(request, "Only a superuser can reset two-factor sign-in.", messages.ERROR)
+            self.message_user(request, gettext("Only a superuser can reset two-factor sign-in."), messages.ERROR)
             return
         for user in queryset:
             second_factor_remove(user=user)
             self.log_change(request, user, "Reset two-factor sign-in: authenticator and recovery codes removed.")
         self.message_user(
             request,
-            f"Two-factor sign-in reset for {len(queryset)} user(s). Each sets it up again after their password.",
+            ngettext(
+                "Two-factor sign-in reset for %(count)d user(s). Each sets it up again after their password.",
+                "Two-factor sign-in reset for %(count)d user(s). Each sets it up again after their password.",
+                len(queryset),
+            )
+            % {"count": len(queryset)},
             messages.SUCCESS,
         )
 

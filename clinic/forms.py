@@ -1,5 +1,6 @@
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -8,7 +9,7 @@ from clinic.two_factor.services import second_factor_enrolled
 
 # Authenticator codes are six digits; recovery codes are letters and digits (django-otp's static tokens).
 AUTHENTICATOR_CODE_LENGTH = 6
-INVALID_CODE = (
+INVALID_CODE = _(
     "That code is not right, or was used already. Enter the code your app shows now, or an unused recovery code."
 )
 

@@ -8,7 +8,8 @@ public pages stay one page for every visitor of a language and remain cacheable 
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
-from django.urls import Resolver404, resolve, translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, get_language_from_request
 from django.views.decorators.csrf import csrf_exempt
@@ -52,6 +53,24 @@ def preferred_language_redirect(get_response):
                     response = HttpResponseRedirect(there)
                     patch_vary_headers(response, ("Accept-Language", "Cookie"))
                     return response
+        return get_response(request)
+
+    return middleware
+
+
+def admin_language(get_response):
+    """The admin, the staff's sign-in and their two-factor pages speak the language the member of staff
+    chose with the admin's switch (Django's language cookie), else the one their browser asks for.
+
+    LocaleMiddleware gives every address outside /fr/ the site's default language, since a public
+    page's language comes from its address alone; the admin has one address for both languages, is
+    never cached, and each member of staff reads it in their own.
+    """
+
+    def middleware(request):
+        if request.path_info.startswith(reverse("admin:index")):
+            translation.activate(get_language_from_request(request, check_path=False))
+            request.LANGUAGE_CODE = translation.get_language()
         return get_response(request)
 
     return middleware

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.db.models.fields.files import ImageFieldFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps
 
 WEB_MAX_WIDTH = 1200
@@ -218,7 +219,7 @@ class WebImageField(models.ImageField):
         return super().formfield(**{"form_class": WebImageFormField, **kwargs})
 
 
-IMAGE_HELP = "JPEG, PNG, WebP or GIF, at most 5 MB; it is resized for the web."
+IMAGE_HELP = gettext_lazy("JPEG, PNG, WebP or GIF, at most 5 MB; it is resized for the web.")
 
 
 def alt_required(instance, image_field, alt_field):
@@ -244,10 +245,10 @@ class WebImage(models.Model):
         help_text=IMAGE_HELP,
     )
     image_alt = models.CharField(
-        "image description",
+        gettext_lazy("image description"),
         max_length=200,
         blank=True,
-        help_text="What the image shows, for patients who cannot see it.",
+        help_text=gettext_lazy("What the image shows, for patients who cannot see it."),
     )
     image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)

@@ -1,6 +1,8 @@
 from urllib.parse import urlencode
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.images import IMAGE_HELP, WebImageField, alt_required
 from clinic.theme import DEFAULT_ACCENT, HEX_COLOUR, accent_validate
@@ -15,51 +17,60 @@ class ClinicDetailsQuerySet(models.QuerySet):
 class ClinicDetails(models.Model):
     """The clinic's own details, shown in the footer, the contact page and emails."""
 
-    name = models.CharField(max_length=120, default="Mesotherapy Clinic")
-    address = models.TextField(blank=True, help_text="Postal address, one line per row.")
-    phone = models.CharField(max_length=40, blank=True, help_text="As patients should dial it.")
-    email = models.EmailField(blank=True)
+    name = models.CharField(_("name"), max_length=120, default="Mesotherapy Clinic")
+    address = models.TextField(_("address"), blank=True, help_text=_("Postal address, one line per row."))
+    phone = models.CharField(_("phone"), max_length=40, blank=True, help_text=_("As patients should dial it."))
+    email = models.EmailField(_("email"), blank=True)
     opening_hours = models.TextField(
-        blank=True, help_text="As patients should read it, e.g. 'Mon-Fri 9:00-18:00'. One line per row."
+        _("opening hours"),
+        blank=True,
+        help_text=_("As patients should read it, e.g. 'Mon-Fri 9:00-18:00'. One line per row."),
     )
     min_notice_hours = models.PositiveIntegerField(
-        "minimum notice (hours)", default=12, help_text="Patients cannot book a time sooner than this."
+        _("minimum notice (hours)"), default=12, help_text=_("Patients cannot book a time sooner than this.")
     )
     booking_horizon_days = models.PositiveIntegerField(
-        "booking horizon (days)", default=60, help_text="How far ahead patients can book."
+        _("booking horizon (days)"), default=60, help_text=_("How far ahead patients can book.")
     )
     slot_step_minutes = models.PositiveIntegerField(
-        "slot step (minutes)", default=15, help_text="Offered start times are this far apart."
+        _("slot step (minutes)"), default=15, help_text=_("Offered start times are this far apart.")
     )
     self_service_cutoff_hours = models.PositiveIntegerField(
-        "self-service cutoff (hours)",
+        _("self-service cutoff (hours)"),
         default=24,
-        help_text="Patients cannot cancel or move online closer than this to their visit; they phone instead.",
+        help_text=_("Patients cannot cancel or move online closer than this to their visit; they phone instead."),
     )
     reminder_hours = models.PositiveIntegerField(
-        "reminder (hours before)", default=24, help_text="When the reminder email goes out before a visit."
+        _("reminder (hours before)"), default=24, help_text=_("When the reminder email goes out before a visit.")
     )
     notification_email = models.EmailField(
-        blank=True, help_text="Where the clinic is told of new requests, cancellations and moves."
+        _("notification email"),
+        blank=True,
+        help_text=_("Where the clinic is told of new requests, cancellations and moves."),
     )
     directions_url = models.URLField(
-        "directions link",
+        _("directions link"),
         blank=True,
-        help_text="A link to a map of the clinic (e.g. from OpenStreetMap). Left blank, the footer links to a map "
-        "search for the address.",
+        help_text=_(
+            "A link to a map of the clinic (e.g. from OpenStreetMap). Left blank, the footer links to a map "
+            "search for the address."
+        ),
     )
     logo = WebImageField(
+        _("logo"),
         upload_to="identity/",
         blank=True,
         width_field="logo_width",
         height_field="logo_height",
-        help_text="Shown before the clinic's name in every page's header. PNG with a transparent background is "
-        "best. Left blank, the site's own drawn logo is shown.",
+        help_text=_(
+            "Shown before the clinic's name in every page's header. PNG with a transparent background is "
+            "best. Left blank, the site's own drawn logo is shown."
+        ),
     )
     logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     home_photo = WebImageField(
-        "home page photo",
+        _("home page photo"),
         upload_to="identity/",
         blank=True,
         width_field="home_photo_width",
@@ -67,39 +78,42 @@ class ClinicDetails(models.Model):
         help_text=IMAGE_HELP,
     )
     home_photo_alt = models.CharField(
-        "home page photo description",
+        _("home page photo description"),
         max_length=200,
         blank=True,
-        help_text="What the photo shows, for patients who cannot see it.",
+        help_text=_("What the photo shows, for patients who cannot see it."),
     )
     home_photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     home_photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     accent_colour = models.CharField(
+        _("accent colour"),
         max_length=7,
         default=DEFAULT_ACCENT,
         blank=True,
         validators=[accent_validate],
-        help_text="Buttons and links, as # and six hexadecimal digits (e.g. #0b5c6b). It must be dark enough "
-        "for white text. Left blank, the site's own teal is used.",
+        help_text=_(
+            "Buttons and links, as # and six hexadecimal digits (e.g. #0b5c6b). It must be dark enough "
+            "for white text. Left blank, the site's own teal is used."
+        ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ClinicDetailsQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "clinic details"
-        verbose_name_plural = "clinic details"
+        verbose_name = _("clinic details")
+        verbose_name_plural = _("clinic details")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(slot_step_minutes__gt=0),
                 name="clinic_clinicdetails_slot_step_positive",
-                violation_error_message="The slot step must be at least one minute.",
+                violation_error_message=_("The slot step must be at least one minute."),
             ),
             models.CheckConstraint(
                 condition=models.Q(pk=1),
                 name="clinic_clinicdetails_single_row",
-                violation_error_message="The clinic has one set of details; edit the existing one.",
+                violation_error_message=_("The clinic has one set of details; edit the existing one."),
             ),
         ]
 
@@ -135,19 +149,25 @@ class PrivacyNoticeQuerySet(models.QuerySet):
 class PrivacyNotice(models.Model):
     """One published version of the privacy notice. Versions are never edited: a change is a new version."""
 
-    version = models.PositiveIntegerField(unique=True, editable=False)
-    body = models.TextField(help_text="The notice as patients read it. Blank lines make paragraphs.")
-    published_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), unique=True, editable=False)
+    body = models.TextField(_("body"), help_text=_("The notice as patients read it. Blank lines make paragraphs."))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
-        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("published by"),
     )
 
     objects = PrivacyNoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-version"]
-        verbose_name = "privacy notice version"
-        verbose_name_plural = "privacy notice"
+        verbose_name = _("privacy notice version")
+        verbose_name_plural = _("privacy notice")
 
     def __str__(self):
-        return f"Privacy notice, version {self.version}"
+        return gettext("Privacy notice, version %(version)s") % {"version": self.version}

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     # headers reach kept pages too. A first visit to an English address from a browser that asks
     # for French (or a visitor who chose French) is sent to the French one (clinic/i18n.py).
     "django.middleware.locale.LocaleMiddleware",
+    # The admin's one address reads in each member of staff's own language (their choice, else their browser's).
+    "clinic.i18n.admin_language",
     "clinic.i18n.preferred_language_redirect",
     # Home and FAQ as this worker keeps them, for visitors without a session (clinic/cache.py).
     "clinic.cache.cached_page_middleware",

@@ -8,16 +8,20 @@ a filter for what is still to translate, and a warning on the page of each such 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.translator import translator
 from modeltranslation.utils import build_localized_fieldname
 
 FRENCH = "fr"
-MISSING = "Missing – English shown"
+MISSING = _("Missing – English shown")
 
 
 def translated_fields(model):
-    return list(translator.get_options_for_model(model).fields)
+    """The names of ``model``'s translated texts, in the order of its form (modeltranslation keeps them in a set)."""
+    names = translator.get_options_for_model(model).fields
+    return [field.name for field in model._meta.get_fields() if field.name in names]
 
 
 def written(obj, name, language):
@@ -46,11 +50,12 @@ def untranslated_q(model, language=FRENCH):
 
 
 class FrenchFilter(admin.SimpleListFilter):
-    title = "French"
+    # Django shows it as "By French" (« Par version française »).
+    title = pgettext_lazy("list filter", "French")
     parameter_name = "french"
 
     def lookups(self, request, model_admin):
-        return [("missing", "Missing (English shown)"), ("written", "Written")]
+        return [("missing", _("Missing (English shown)")), ("written", _("Written"))]
 
     def queryset(self, request, queryset):
         if self.value() == "missing":
@@ -71,15 +76,15 @@ class TranslatedAdmin(TranslationAdmin):
     def get_list_filter(self, request):
         return [*super().get_list_filter(request), FrenchFilter]
 
-    @admin.display(description="French")
+    @admin.display(description=_("French"))
     def french_status(self, obj):
         missing = untranslated(obj)
         if not missing:
-            return "Written"
+            return gettext("Written")
         in_english = [name for name in translated_fields(type(obj)) if written(obj, name, settings.LANGUAGE_CODE)]
         if len(missing) == len(in_english):
             return MISSING
-        return f"{MISSING} for: {', '.join(missing)}"
+        return gettext("Missing – English shown for: %(texts)s") % {"texts": ", ".join(missing)}
 
     def untranslated_parts(self, obj):
         """What else on this record's page is blank in French (inlines); for subclasses."""
@@ -91,6 +96,7 @@ class TranslatedAdmin(TranslationAdmin):
             if missing:
                 messages.warning(
                     request,
-                    f"Not yet in French: {', '.join(missing)}. French pages show the English text until you write it.",
+                    gettext("Not yet in French: %(texts)s. French pages show the English text until you write it.")
+                    % {"texts": ", ".join(missing)},
                 )
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)

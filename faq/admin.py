@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.cache import ContentAdminMixin
 from clinic.translation_admin import TranslatedAdmin
@@ -28,22 +30,33 @@ class QuestionAdmin(ContentAdminMixin, TranslatedAdmin):
     actions = ["publish", "unpublish"]
     fieldsets = [
         (None, {"fields": ["category", "question", "slug", "answer", "position", "published"]}),
-        ("Image", {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
-        ("Record", {"fields": ["preview_link", "created_at", "updated_at"]}),
+        (_("Image"), {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
+        (_("Record"), {"fields": ["preview_link", "created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def preview_link(self, obj):
         if obj.pk is None:
-            return "Save first to preview."
-        return format_html('<a href="{}">Preview as patients see it</a>', reverse("faq:preview", args=[obj.pk]))
+            return gettext("Save first to preview.")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("faq:preview", args=[obj.pk]), gettext("Preview as patients see it")
+        )
 
-    @admin.action(description="Publish the selected questions", permissions=["change"])
+    @admin.action(description=_("Publish the selected questions"), permissions=["change"])
     def publish(self, request, queryset):
         count = queryset.filter(published=False).update(published=True)
-        self.message_user(request, f"{count} question(s) published.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d question(s) published.", "%(count)d question(s) published.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Unpublish the selected questions", permissions=["change"])
+    @admin.action(description=_("Unpublish the selected questions"), permissions=["change"])
     def unpublish(self, request, queryset):
         count = queryset.filter(published=True).update(published=False)
-        self.message_user(request, f"{count} question(s) unpublished.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d question(s) unpublished.", "%(count)d question(s) unpublished.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

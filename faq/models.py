@@ -5,6 +5,7 @@ from django.db.models import F, Prefetch, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from clinic.images import WebImage
 from faq.sanitize import answer_to_html
@@ -31,17 +32,19 @@ def search_vector(language):
 
 
 class Category(WebImage):
-    name = models.CharField(max_length=120)
+    name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(
-        max_length=120, unique=True, help_text="Used in the page address; letters, numbers, dashes."
+        _("slug"), max_length=120, unique=True, help_text=_("Used in the page address; letters, numbers, dashes.")
     )
-    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
-    description = models.TextField(blank=True, help_text="Optional introduction shown above the questions.")
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower numbers come first."))
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Optional introduction shown above the questions.")
+    )
 
     class Meta:
         ordering = ["position", "name"]
-        verbose_name = "category"
-        verbose_name_plural = "categories"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
 
     def __str__(self):
         return self.name
@@ -83,21 +86,31 @@ class QuestionQuerySet(models.QuerySet):
 
 
 class Question(WebImage):
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="questions")
-    question = models.CharField(max_length=300, help_text="The question as a patient would ask it.")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="questions", verbose_name=_("category")
+    )
+    question = models.CharField(_("question"), max_length=300, help_text=_("The question as a patient would ask it."))
     slug = models.SlugField(
+        _("slug"),
         max_length=120,
         unique=True,
-        help_text="The question's anchor on the FAQ page (#slug). Changing it breaks links people saved.",
+        help_text=_("The question's anchor on the FAQ page (#slug). Changing it breaks links people saved."),
     )
     answer = models.TextField(
-        help_text="Plain text (blank lines make paragraphs) or simple HTML: paragraphs, lists, links, "
-        "bold and italics. Anything else is removed when the page is shown."
+        _("answer"),
+        help_text=_(
+            "Plain text (blank lines make paragraphs) or simple HTML: paragraphs, lists, links, "
+            "bold and italics. Anything else is removed when the page is shown."
+        ),
     )
-    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first within the category.")
-    published = models.BooleanField(default=False, help_text="Only published questions appear on the site.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField("last updated", auto_now=True)
+    position = models.PositiveIntegerField(
+        _("position"), default=0, help_text=_("Lower numbers come first within the category.")
+    )
+    published = models.BooleanField(
+        _("published"), default=False, help_text=_("Only published questions appear on the site.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
     # Kept by PostgreSQL itself, so every write path (admin, migration, shell) stays searchable.
     search_en_gb = models.GeneratedField(
         expression=search_vector("en-gb"), output_field=SearchVectorField(), db_persist=True
@@ -108,8 +121,8 @@ class Question(WebImage):
 
     class Meta:
         ordering = ["category__position", "position", "pk"]
-        verbose_name = "question"
-        verbose_name_plural = "questions"
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         indexes = [
             GinIndex(fields=["search_en_gb"], name="faq_question_search_en_gb_idx"),
             GinIndex(fields=["search_fr"], name="faq_question_search_fr_idx"),

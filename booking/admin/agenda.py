@@ -17,6 +17,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from booking.intake.models import HealthAnswer
@@ -144,16 +146,19 @@ class AgendaForm(forms.Form):
     date = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date like 2026-03-14."},
+        label=_("Date"),
+        error_messages={"invalid": _("Enter a date like 2026-03-14.")},
     )
     view = forms.ChoiceField(
-        label="Period",
+        label=_("Period"),
         required=False,
-        choices=[("day", "Day"), ("week", "Week")],
-        error_messages={"invalid_choice": "Choose a day or a week."},
+        choices=[("day", _("Day")), ("week", _("Week"))],
+        error_messages={"invalid_choice": _("Choose a day or a week.")},
     )
     practitioner = forms.ChoiceField(
-        required=False, error_messages={"invalid_choice": "Choose a practitioner from the list."}
+        label=_("Practitioner"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a practitioner from the list.")},
     )
 
     def __init__(self, *args, practitioners, today, **kwargs):
@@ -162,7 +167,10 @@ class AgendaForm(forms.Form):
         if practitioners is None:
             del self.fields["practitioner"]  # a practitioner only ever sees their own agenda
         else:
-            self.fields["practitioner"].choices = [("", "Everyone"), *((str(p.pk), p.name) for p in practitioners)]
+            self.fields["practitioner"].choices = [
+                ("", gettext("Everyone")),
+                *((str(p.pk), p.name) for p in practitioners),
+            ]
 
     def full_clean(self):
         super().full_clean()
@@ -173,7 +181,10 @@ class AgendaForm(forms.Form):
     def clean_date(self):
         chosen = self.cleaned_data["date"]
         if chosen is not None and abs(chosen.year - self.today.year) > YEARS_AROUND_TODAY:
-            raise ValidationError(f"Choose a date within {YEARS_AROUND_TODAY} years of today.", code="out_of_range")
+            raise ValidationError(
+                gettext("Choose a date within %(years)d years of today.") % {"years": YEARS_AROUND_TODAY},
+                code="out_of_range",
+            )
         return chosen
 
 
@@ -221,10 +232,13 @@ def agenda_view(request, model_admin):
         return "?" + urlencode({**params, "date": day.isoformat(), **extra})
 
     step = timedelta(days=days)
-    heading = f"week of {date_format(first_day, 'l j F Y')}" if view == "week" else date_format(first_day, "l j F Y")
+    if view == "week":
+        title = gettext("Agenda – week of %(day)s") % {"day": date_format(first_day, "l j F Y")}
+    else:
+        title = gettext("Agenda – %(day)s") % {"day": date_format(first_day, "l j F Y")}
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Agenda – {heading}",
+        "title": title,
         "opts": model_admin.model._meta,
         "form": form,
         "view": view,

@@ -14,10 +14,11 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
-from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from booking.admin.export import csv_response
 from booking.admin.forms import ReasonForm
@@ -39,7 +40,9 @@ class StatusAction:
     name: str
     to_status: str
     button: str
-    done: str  # "3 confirmed"
+    done: str  # "3 confirmed": lazy, both forms, formatted with {"count": n}
+    done_one: str  # "ABCD2345 confirmed."
+    already: str  # "ABCD2345 is already confirmed."
     permission: str  # "decide" (reception's decisions) or "outcome" (how the visit went)
     needs_reason: bool = False
 
@@ -47,13 +50,53 @@ class StatusAction:
 STATUS_ACTIONS = {
     action.name: action
     for action in [
-        StatusAction("confirm", S.CONFIRMED, "Confirm", "confirmed", "decide"),
-        StatusAction("decline", S.DECLINED, "Decline", "declined", "decide", needs_reason=True),
         StatusAction(
-            "cancel", S.CANCELLED_BY_CLINIC, "Cancel (by the clinic)", "cancelled", "decide", needs_reason=True
+            "confirm",
+            S.CONFIRMED,
+            _("Confirm"),
+            ngettext_lazy("%(count)d confirmed", "%(count)d confirmed", "count"),
+            _("%(reference)s confirmed."),
+            _("%(reference)s is already confirmed."),
+            "decide",
         ),
-        StatusAction("complete", S.COMPLETED, "Mark completed", "marked completed", "outcome"),
-        StatusAction("no_show", S.NO_SHOW, "Mark no-show", "marked no-show", "outcome"),
+        StatusAction(
+            "decline",
+            S.DECLINED,
+            _("Decline"),
+            ngettext_lazy("%(count)d declined", "%(count)d declined", "count"),
+            _("%(reference)s declined."),
+            _("%(reference)s is already declined."),
+            "decide",
+            needs_reason=True,
+        ),
+        StatusAction(
+            "cancel",
+            S.CANCELLED_BY_CLINIC,
+            _("Cancel (by the clinic)"),
+            ngettext_lazy("%(count)d cancelled", "%(count)d cancelled", "count"),
+            _("%(reference)s cancelled."),
+            _("%(reference)s is already cancelled."),
+            "decide",
+            needs_reason=True,
+        ),
+        StatusAction(
+            "complete",
+            S.COMPLETED,
+            _("Mark completed"),
+            ngettext_lazy("%(count)d marked completed", "%(count)d marked completed", "count"),
+            _("%(reference)s marked completed."),
+            _("%(reference)s is already completed."),
+            "outcome",
+        ),
+        StatusAction(
+            "no_show",
+            S.NO_SHOW,
+            _("Mark no-show"),
+            ngettext_lazy("%(count)d marked no-show", "%(count)d marked no-show", "count"),
+            _("%(reference)s marked no-show."),
+            _("%(reference)s is already no-show."),
+            "outcome",
+        ),
     ]
 }
 
@@ -80,12 +123,14 @@ class StatusActionsMixin:
             appointment_transition(appointment=appointment, to_status=action.to_status, by=request.user, note=note)
         except TransitionNotAllowed as refused:
             if refused.appointment.status == action.to_status:
-                return f"{appointment.reference} is already {action.done.removeprefix('marked ')}."
+                return action.already % {"reference": appointment.reference}
             return str(refused)
         except (SlotTaken, IntegrityError) as error:
             if isinstance(error, IntegrityError) and constraint_name(error) != NO_OVERLAP:
                 raise
-            return f"{appointment.reference} clashes with another appointment at that time."
+            return gettext("%(reference)s clashes with another appointment at that time.") % {
+                "reference": appointment.reference
+            }
         return None
 
     def transition_many(self, request, queryset, action, note=""):
@@ -96,11 +141,14 @@ class StatusActionsMixin:
                 skipped.append(problem)
             else:
                 done += 1
-        report = f"{done} {action.done}"
+        report = action.done % {"count": done}
         if skipped:
-            report += f"; {len(skipped)} skipped: " + " ".join(skipped)
+            report = ngettext(
+                "%(done)s; %(count)d skipped: %(problems)s", "%(done)s; %(count)d skipped: %(problems)s", len(skipped)
+            ) % {"done": report, "count": len(skipped), "problems": " ".join(skipped)}
         else:
-            report += "."
+            # Translators: the report of a status change none was skipped for, e.g. "3 confirmed".
+            report = gettext("%(done)s.") % {"done": report}
         self.message_user(request, report, messages.WARNING if skipped else messages.SUCCESS)
 
     def transition_with_reason(self, request, queryset, action):
@@ -117,7 +165,8 @@ class StatusActionsMixin:
         count = len(appointments)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{action.button}: {count} appointment{pluralize(count)}",
+            "title": ngettext("%(action)s: %(count)d appointment", "%(action)s: %(count)d appointments", count)
+            % {"action": action.button, "count": count},
             "opts": self.model._meta,
             "action": action,
             "appointments": appointments,
@@ -130,27 +179,29 @@ class StatusActionsMixin:
         }
         return TemplateResponse(request, "admin/booking/appointment/status_change.html", context, status=status)
 
-    @admin.action(permissions=["decide"], description="Confirm the selected requests")
+    @admin.action(permissions=["decide"], description=_("Confirm the selected requests"))
     def confirm(self, request, queryset):
         self.transition_many(request, queryset, STATUS_ACTIONS["confirm"])
 
-    @admin.action(permissions=["decide"], description="Decline the selected requests (with a reason)")
+    @admin.action(permissions=["decide"], description=_("Decline the selected requests (with a reason)"))
     def decline(self, request, queryset):
         return self.transition_with_reason(request, queryset, STATUS_ACTIONS["decline"])
 
-    @admin.action(permissions=["decide"], description="Cancel the selected appointments by the clinic (with a reason)")
+    @admin.action(
+        permissions=["decide"], description=_("Cancel the selected appointments by the clinic (with a reason)")
+    )
     def cancel(self, request, queryset):
         return self.transition_with_reason(request, queryset, STATUS_ACTIONS["cancel"])
 
-    @admin.action(permissions=["outcome"], description="Mark the selected appointments completed")
+    @admin.action(permissions=["outcome"], description=_("Mark the selected appointments completed"))
     def mark_completed(self, request, queryset):
         self.transition_many(request, queryset, STATUS_ACTIONS["complete"])
 
-    @admin.action(permissions=["outcome"], description="Mark the selected appointments as no-show")
+    @admin.action(permissions=["outcome"], description=_("Mark the selected appointments as no-show"))
     def mark_no_show(self, request, queryset):
         self.transition_many(request, queryset, STATUS_ACTIONS["no_show"])
 
-    @admin.action(permissions=["export"], description="Export the selected appointments to CSV")
+    @admin.action(permissions=["export"], description=_("Export the selected appointments to CSV"))
     def export_csv(self, request, queryset):
         return csv_response(queryset.select_related("treatment", "practitioner").order_by("starts_at", "pk"))
 
@@ -160,7 +211,7 @@ class StatusActionsMixin:
             return HttpResponseNotAllowed(["GET", "POST"])
         action = STATUS_ACTIONS.get(action_name)
         if action is None:
-            raise Http404("No such status change.")
+            raise Http404(gettext("No such status change."))
         appointment = self.get_object(request, unquote(object_id))
         if appointment is None:
             return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
@@ -172,9 +223,9 @@ class StatusActionsMixin:
             note = form.cleaned_data["reason"] if form else ""
             problem = self.transition_one(request, appointment, action, note)
             if problem:
-                self.message_user(request, f"Not changed: {problem}", messages.WARNING)
+                self.message_user(request, gettext("Not changed: %(reason)s") % {"reason": problem}, messages.WARNING)
             else:
-                self.message_user(request, f"{appointment.reference} {action.done}.", messages.SUCCESS)
+                self.message_user(request, action.done_one % {"reference": appointment.reference}, messages.SUCCESS)
             return HttpResponseRedirect(change_url)
         status = 400 if form is not None and form.is_bound else 200
         return self.status_page(request, action, [appointment], form, [], status=status)
@@ -186,6 +237,8 @@ class StatusActionsMixin:
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
-            return HttpResponseBadRequest("Those filters could not be read. Go back to the list and try again.")
+            return HttpResponseBadRequest(
+                gettext("Those filters could not be read. Go back to the list and try again.")
+            )
         appointments = changelist.queryset.select_related("treatment", "practitioner").order_by("starts_at", "pk")
         return csv_response(appointments)

@@ -11,7 +11,10 @@ from django.http import (
 )
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from booking.admin.appointment_actions import StatusActionsMixin
@@ -95,7 +98,8 @@ class AppointmentAdminForm(forms.ModelForm):
         now = timezone.now()
         if start <= now:
             self.add_error(
-                "starts_at", ValidationError("That time has already passed. Choose a time to come.", code="past")
+                "starts_at",
+                ValidationError(gettext("That time has already passed. Choose a time to come."), code="past"),
             )
             return
         if practitioners_free_at(
@@ -119,8 +123,11 @@ class AppointmentAdminForm(forms.ModelForm):
             self.add_error(
                 "starts_at",
                 ValidationError(
-                    f"{practitioner} is not free for {treatment} then: the time is outside their hours, in time off "
-                    "or a closure, or not on the booking grid. Choose a free time, e.g. from the agenda.",
+                    gettext(
+                        "%(practitioner)s is not free for %(treatment)s then: the time is outside their hours, in "
+                        "time off or a closure, or not on the booking grid. Choose a free time, e.g. from the agenda."
+                    )
+                    % {"practitioner": practitioner, "treatment": treatment},
                     code="unavailable",
                 ),
             )
@@ -153,11 +160,11 @@ class AppointmentEventInline(admin.TabularInline):
 class AppointmentDateFilter(admin.SimpleListFilter):
     """Days as the clinic counts them (its own zone), not as UTC does."""
 
-    title = "date"
+    title = _("date")
     parameter_name = "when"
 
     def lookups(self, request, model_admin):
-        return [("today", "Today"), ("week", "This week"), ("upcoming", "Upcoming"), ("past", "Past")]
+        return [("today", _("Today")), ("week", _("This week")), ("upcoming", _("Upcoming")), ("past", _("Past"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -179,10 +186,10 @@ class AppointmentDateFilter(admin.SimpleListFilter):
 def waited(since, now):
     minutes = int((now - since).total_seconds() // 60)
     if minutes < 60:
-        return f"{max(minutes, 0)} min"
+        return gettext("%(minutes)d min") % {"minutes": max(minutes, 0)}
     if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} d"
+        return gettext("%(hours)d h") % {"hours": minutes // 60}
+    return gettext("%(days)d d") % {"days": minutes // (24 * 60)}
 
 
 @admin.register(Appointment)
@@ -192,7 +199,7 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
     list_filter = ["status", "treatment", "practitioner", AppointmentDateFilter]
     list_select_related = ["treatment", "practitioner"]
     search_fields = ["reference", "first_name", "last_name", "email", "phone"]
-    search_help_text = "Reference, name, email, or phone number in any format (020 7946 0000, +44 20 7946 0000)."
+    search_help_text = _("Reference, name, email, or phone number in any format (020 7946 0000, +44 20 7946 0000).")
     date_hierarchy = "starts_at"
     # Requests waiting for a decision first, newest first; then everything else, newest first.
     ordering = [Case(When(status=S.REQUESTED, then=Value(0)), default=Value(1)).asc(), "-created_at"]
@@ -246,25 +253,25 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
 
     # The list.
 
-    @admin.display(description="Starts (clinic time)", ordering="starts_at")
+    @admin.display(description=_("Starts (clinic time)"), ordering="starts_at")
     def local_start(self, obj):
-        return f"{timezone.localtime(obj.starts_at):%a %d %b %Y %H:%M}"
+        return date_format(timezone.localtime(obj.starts_at), "D d M Y H:i")
 
-    @admin.display(description="Patient", ordering="last_name")
+    @admin.display(description=_("Patient"), ordering="last_name")
     def patient(self, obj):
         return obj.patient_name
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
 
-    @admin.display(description="Waiting", ordering="created_at")
+    @admin.display(description=_("Waiting"), ordering="created_at")
     def waiting(self, obj):
         if obj.status != S.REQUESTED:
             return "–"
         if obj.email_confirmed_at is None:
             # Not on the clinic's desk yet: the patient has not confirmed the address.
-            return f"{waited(obj.created_at, timezone.now())} (email not confirmed)"
+            return gettext("%(waited)s (email not confirmed)") % {"waited": waited(obj.created_at, timezone.now())}
         return waited(obj.created_at, timezone.now())
 
     def get_search_results(self, request, queryset, search_term):
@@ -295,12 +302,12 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
         return [
             (None, {"fields": ["reference", "status", "treatment", "practitioner", "starts_at", "ends_at"]}),
             (
-                "Patient (as they sent it)",
+                _("Patient (as they sent it)"),
                 {"fields": [*PATIENT_FIELDS, "consent_at", "privacy_notice", "email_confirmed_at", "expires_at"]},
             ),
-            ("Staff", {"fields": ["staff_notes"]}),
-            ("Emails", {"fields": ["emails"]}),
-            ("Record", {"fields": ["blocked_until", "created_at", "updated_at"]}),
+            (_("Staff"), {"fields": ["staff_notes"]}),
+            (_("Emails"), {"fields": ["emails"]}),
+            (_("Record"), {"fields": ["blocked_until", "created_at", "updated_at"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -325,23 +332,27 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
             readonly += ["practitioner", "starts_at"]
         return readonly
 
-    @admin.display(description="Queued and sent")
+    @admin.display(description=_("Queued and sent"))
     def emails(self, obj):
         rows = [
             (
                 message.get_kind_display(),
                 message.get_status_display(),
-                f"{timezone.localtime(message.send_after):%d %b %Y %H:%M}",
-                f"{timezone.localtime(message.sent_at):%d %b %Y %H:%M}" if message.sent_at else "–",
+                date_format(timezone.localtime(message.send_after), "d M Y H:i"),
+                date_format(timezone.localtime(message.sent_at), "d M Y H:i") if message.sent_at else "–",
             )
             for message in obj.messages.order_by("created_at", "pk")
         ]
         if not rows:
-            return "None yet."
+            return gettext("None yet.")
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html(
-            '<table class="appointment-emails"><thead><tr><th scope="col">Email</th><th scope="col">Status</th>'
-            '<th scope="col">Send from</th><th scope="col">Sent</th></tr></thead><tbody>{}</tbody></table>',
+            '<table class="appointment-emails"><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            gettext("Email"),
+            gettext("Status"),
+            gettext("Send from"),
+            gettext("Sent"),
             body,
         )
 
@@ -381,14 +392,14 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
         except SlotTaken:
             pass
         except TransitionNotAllowed as refused:
-            self.message_user(request, f"Not changed: {refused}", messages.WARNING)
+            self.message_user(request, gettext("Not changed: %(reason)s") % {"reason": refused}, messages.WARNING)
             return HttpResponseRedirect(request.path)
         # Another booking took the time between the form's check and the save. That booking is
         # committed now, so a second pass shows the form's own message with what staff typed.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except SlotTaken:
-            self.message_user(request, f"Not changed: {TAKEN}", messages.WARNING)
+            self.message_user(request, gettext("Not changed: %(reason)s") % {"reason": TAKEN}, messages.WARNING)
             return HttpResponseRedirect(request.path)
 
     # Status changes, from the list (several rows) or the appointment's page (one).

@@ -13,6 +13,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from booking.courses.services import (
@@ -36,25 +40,38 @@ PLAN_PERMISSIONS = ["booking.add_appointment", "booking.change_appointment"]
 PLAN_FIELDS = ["sessions", "interval_weeks", "weekday", "preferred_time"]
 
 
+def range_text(text, low, high):
+    """``text``, marked with gettext_noop, translated when shown and given its bounds."""
+    return gettext(text) % {"low": low, "high": high}
+
+
+range_text_lazy = lazy(range_text, str)
+
+
 class CoursePlanForm(forms.Form):
     sessions = forms.IntegerField(
-        label="Number of sessions",
+        label=_("Number of sessions"),
         min_value=MIN_SESSIONS,
         max_value=MAX_SESSIONS,
         initial=10,
-        help_text=f"In all, this visit included ({MIN_SESSIONS} to {MAX_SESSIONS}).",
+        help_text=range_text_lazy(
+            # Translators: the help under "Number of sessions" on the course plan.
+            gettext_noop("In all, this visit included (%(low)d to %(high)d)."),
+            MIN_SESSIONS,
+            MAX_SESSIONS,
+        ),
     )
     interval_weeks = forms.IntegerField(
-        label="Weeks between sessions",
+        label=_("Weeks between sessions"),
         min_value=MIN_INTERVAL_WEEKS,
         max_value=MAX_INTERVAL_WEEKS,
         initial=1,
-        help_text=f"{MIN_INTERVAL_WEEKS} to {MAX_INTERVAL_WEEKS}.",
+        help_text=range_text_lazy(gettext_noop("%(low)d to %(high)d."), MIN_INTERVAL_WEEKS, MAX_INTERVAL_WEEKS),
     )
-    weekday = forms.TypedChoiceField(label="Preferred weekday", choices=Weekday.choices, coerce=int)
+    weekday = forms.TypedChoiceField(label=_("Preferred weekday"), choices=Weekday.choices, coerce=int)
     preferred_time = forms.TimeField(
-        label="Preferred time",
-        help_text="Clinic time, e.g. 10:00.",
+        label=_("Preferred time"),
+        help_text=_("Clinic time, e.g. 10:00."),
         widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
     )
 
@@ -67,7 +84,7 @@ class SessionChoiceField(forms.CharField):
         try:
             return Option.from_value(value)
         except ValueError:
-            message = f"Choose one of the times offered for {self.label.lower()}."
+            message = gettext("Choose one of the times offered for %(session)s.") % {"session": self.label.lower()}
             raise ValidationError(message, code="invalid") from None
 
 
@@ -78,8 +95,8 @@ class CourseApproveForm(forms.Form):
         super().__init__(*args, **kwargs)
         for number in range(2, sessions + 1):
             self.fields[f"session_{number}"] = SessionChoiceField(
-                label=f"Session {number}",
-                error_messages={"required": f"Choose a time for session {number}."},
+                label=gettext("Session %(number)d") % {"number": number},
+                error_messages={"required": gettext("Choose a time for session %(number)d.") % {"number": number}},
             )
 
     def starts(self):
@@ -92,7 +109,10 @@ def can_plan(user):
 
 def option_label(option, names):
     local = timezone.localtime(option.start, timezone.get_default_timezone())
-    return f"{local:%a %-d %b %Y, %H:%M} with {names.get(option.practitioner_id, 'another practitioner')}"
+    return gettext("%(when)s with %(practitioner)s") % {
+        "when": date_format(local, "D j M Y, H:i"),
+        "practitioner": names.get(option.practitioner_id) or gettext("another practitioner"),
+    }
 
 
 def proposal_rows(proposals, chosen):
@@ -130,7 +150,7 @@ def course_plan_view(request, model_admin, appointment_id):
     local = timezone.localtime(appointment.starts_at, timezone.get_default_timezone())
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Plan a course from {appointment.reference}",
+        "title": gettext("Plan a course from %(reference)s") % {"reference": appointment.reference},
         "opts": model_admin.model._meta,
         "appointment_opts": Appointment._meta,
         "appointment": appointment,
@@ -181,7 +201,12 @@ def course_plan_view(request, model_admin, appointment_id):
             else:
                 messages.success(
                     request,
-                    f"Course of {course.sessions} sessions booked. The patient will get one email listing them all.",
+                    ngettext(
+                        "Course of %(count)d session booked. The patient will get one email listing them all.",
+                        "Course of %(count)d sessions booked. The patient will get one email listing them all.",
+                        course.sessions,
+                    )
+                    % {"count": course.sessions},
                 )
                 return redirect("admin:booking_course_change", course.pk)
 
@@ -255,17 +280,21 @@ class CourseAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Patient", ordering="first_appointment__last_name")
+    @admin.display(description=_("Patient"), ordering="first_appointment__last_name")
     def patient(self, obj):
         return obj.first_appointment.patient_name
 
-    @admin.display(description="Treatment", ordering="first_appointment__treatment__name_en_gb")
+    @admin.display(description=_("Treatment"), ordering="first_appointment__treatment__name_en_gb")
     def treatment(self, obj):
         return obj.first_appointment.treatment.name
 
-    @admin.display(description="Progress")
+    @admin.display(description=_("Progress"))
     def progress(self, obj):
-        return f"{obj.done_count} done, {obj.upcoming_count} upcoming, {obj.cancelled_count} cancelled"
+        return gettext("%(done)d done, %(upcoming)d upcoming, %(cancelled)d cancelled") % {
+            "done": obj.done_count,
+            "upcoming": obj.upcoming_count,
+            "cancelled": obj.cancelled_count,
+        }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         course = self.get_object(request, object_id)

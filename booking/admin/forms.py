@@ -3,6 +3,8 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.models import Practitioner, Treatment
 from booking.requests.forms import ANY_PRACTITIONER, DetailsForm
@@ -12,14 +14,15 @@ class ReasonForm(forms.Form):
     """Why the clinic declines or cancels: the patient reads it in their email."""
 
     reason = forms.CharField(
-        label="Reason (the patient reads this)",
+        label=_("Reason (the patient reads this)"),
         max_length=1000,
-        help_text="Written to the patient in the email, e.g. 'The practitioner is away that day.' At most 1000 "
-        "characters.",
+        help_text=_(
+            "Written to the patient in the email, e.g. 'The practitioner is away that day.' At most 1000 characters."
+        ),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         error_messages={
-            "required": "Write the reason: the patient reads it in the email.",
-            "max_length": "Keep the reason to 1000 characters or fewer.",
+            "required": _("Write the reason: the patient reads it in the email."),
+            "max_length": _("Keep the reason to 1000 characters or fewer."),
         },
     )
 
@@ -29,24 +32,25 @@ class PhoneBookingChoiceForm(forms.Form):
 
     treatment = forms.ModelChoiceField(
         queryset=Treatment.objects.active(),
-        empty_label="Choose a treatment",
+        label=_("Treatment"),
+        empty_label=_("Choose a treatment"),
         error_messages={
-            "required": "Choose the treatment the patient wants.",
-            "invalid_choice": "Choose a treatment from the list.",
+            "required": _("Choose the treatment the patient wants."),
+            "invalid_choice": _("Choose a treatment from the list."),
         },
     )
-    practitioner = forms.ChoiceField(label="Practitioner", required=False)
+    practitioner = forms.ChoiceField(label=_("Practitioner"), required=False)
     start_day = forms.DateField(
-        label="Free times from",
+        label=_("Free times from"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Leave empty for today.",
-        error_messages={"invalid": "Enter a date like 2026-05-31."},
+        help_text=_("Leave empty for today."),
+        error_messages={"invalid": _("Enter a date like 2026-05-31.")},
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].choices = [(ANY_PRACTITIONER, "Anyone free")] + [
+        self.fields["practitioner"].choices = [(ANY_PRACTITIONER, gettext("Anyone free"))] + [
             (str(p.pk), p.name) for p in Practitioner.objects.active()
         ]
 
@@ -59,7 +63,10 @@ class PhoneBookingChoiceForm(forms.Form):
             if practitioner is None:
                 self.add_error(
                     "practitioner",
-                    ValidationError(f"That practitioner does not give {treatment.name}.", code="invalid_practitioner"),
+                    ValidationError(
+                        gettext("That practitioner does not give %(treatment)s.") % {"treatment": treatment.name},
+                        code="invalid_practitioner",
+                    ),
                 )
             cleaned["practitioner"] = practitioner
         return cleaned
@@ -77,28 +84,28 @@ class PhoneBookingForm(DetailsForm):
     """
 
     told_privacy = forms.BooleanField(
-        error_messages={"required": "Tick the box once you have told the patient about the privacy notice."},
+        error_messages={"required": _("Tick the box once you have told the patient about the privacy notice.")},
     )
     language = forms.ChoiceField(
-        label="The patient's language",
+        label=_("The patient's language"),
         choices=settings.LANGUAGES,
         initial=settings.LANGUAGE_CODE,
-        help_text="Their emails, calendar files and own page are written in it, whatever the admin's language.",
+        help_text=_("Their emails, calendar files and own page are written in it, whatever the admin's language."),
     )
     # Made by the server for each form staff open; a second send of the same form books once.
     submission_key = forms.UUIDField(
         widget=forms.HiddenInput,
         error_messages={
-            "required": "This form could not be read. Please check the details and send it again.",
-            "invalid": "This form could not be read. Please check the details and send it again.",
+            "required": _("This form could not be read. Please check the details and send it again."),
+            "invalid": _("This form could not be read. Please check the details and send it again."),
         },
     )
 
     STAFF_WORDING = {
-        "first_name": ("First name", "Enter the patient's first name."),
-        "last_name": ("Last name", "Enter the patient's last name."),
-        "email": ("Email address", "Enter the patient's email address."),
-        "phone": ("Phone number", "Enter the patient's phone number."),
+        "first_name": (_("First name"), _("Enter the patient's first name.")),
+        "last_name": (_("Last name"), _("Enter the patient's last name.")),
+        "email": (_("Email address"), _("Enter the patient's email address.")),
+        "phone": (_("Phone number"), _("Enter the patient's phone number.")),
     }
 
     def time_check_now(self):
@@ -115,18 +122,31 @@ class PhoneBookingForm(DetailsForm):
         for name, (label, required) in self.STAFF_WORDING.items():
             self.fields[name].label = label
             self.fields[name].error_messages["required"] = required
-        self.fields["email"].help_text = "The patient's emails (request received, confirmation) go here."
-        self.fields["phone"].help_text = "As the patient says it: 020 7946 0000, 07700 900123 or +33 …"
-        self.fields["message"].label = "Note from the patient (optional)"
-        self.fields["message"].help_text = "Anything the patient wants the clinic to know. At most 2000 characters."
-        self.fields["first_visit"].label = "First visit to the clinic?"
-        self.fields["first_visit"].choices = [("yes", "Yes, first visit"), ("no", "No, has been before")]
-        self.fields["first_visit"].error_messages["required"] = "Say whether this is the patient's first visit."
-        version = f" (version {privacy_notice.version})" if privacy_notice else ""
-        self.fields["told_privacy"].label = (
-            f"I told the patient how the clinic keeps and uses their details, as its privacy notice{version} "
-            "explains, and they agreed."
+        self.fields["email"].help_text = gettext("The patient's emails (request received, confirmation) go here.")
+        self.fields["phone"].help_text = gettext("As the patient says it: 020 7946 0000, 07700 900123 or +33 …")
+        self.fields["message"].label = gettext("Note from the patient (optional)")
+        self.fields["message"].help_text = gettext(
+            "Anything the patient wants the clinic to know. At most 2000 characters."
         )
+        self.fields["first_visit"].label = gettext("First visit to the clinic?")
+        self.fields["first_visit"].choices = [
+            ("yes", gettext("Yes, first visit")),
+            ("no", gettext("No, has been before")),
+        ]
+        self.fields["first_visit"].error_messages["required"] = gettext(
+            "Say whether this is the patient's first visit."
+        )
+        if privacy_notice:
+            told = gettext(
+                "I told the patient how the clinic keeps and uses their details, as its privacy notice (version "
+                "%(version)s) explains, and they agreed."
+            ) % {"version": privacy_notice.version}
+        else:
+            told = gettext(
+                "I told the patient how the clinic keeps and uses their details, as its privacy notice explains, and "
+                "they agreed."
+            )
+        self.fields["told_privacy"].label = told
 
     def patient(self):
         return {**super().patient(), "language": self.cleaned_data["language"]}

@@ -6,19 +6,21 @@ anyway, so the list is no way around the appointment and waitlist permissions.
 """
 
 from django.contrib import admin, messages
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.emails.outbox import message_resend, messages_give_up
 from booking.models import CLINIC_KINDS, Message, MessageStatus
 
-HIDDEN = "Hidden (you may not see this patient)"
+HIDDEN = _("Hidden (you may not see this patient)")
 
 
 def local(moment):
-    return f"{timezone.localtime(moment):%a %d %b %Y %H:%M}" if moment else "–"
+    return date_format(timezone.localtime(moment), "D d M Y H:i") if moment else "–"
 
 
 @admin.register(Message)
@@ -54,7 +56,7 @@ class MessageAdmin(admin.ModelAdmin):
         # The recipient columns depend on who looks; the admin instance is shared between requests.
         def to(obj):
             if obj.kind in CLINIC_KINDS:
-                return "The clinic"
+                return gettext("The clinic")
             if not self.may_see_patient(request, obj):
                 return HIDDEN
             entry = obj.waitlist_entry
@@ -62,33 +64,33 @@ class MessageAdmin(admin.ModelAdmin):
 
         def about(obj):
             if obj.appointment_id is None:
-                return "Waitlist entry"
+                return gettext("Waitlist entry")
             if not request.user.has_perm("booking.view_appointment"):
-                return "An appointment"
+                return gettext("An appointment")
             url = reverse("admin:booking_appointment_change", args=[obj.appointment_id])
             return format_html('<a href="{}">{}</a>', url, obj.appointment.reference)
 
-        to.short_description = "To"
-        about.short_description = "Appointment"
+        to.short_description = _("To")
+        about.short_description = _("Appointment")
         return ["kind", "status", to, about, "local_created", "local_sent", "attempts", "error"]
 
-    @admin.display(description="Queued (clinic time)", ordering="created_at")
+    @admin.display(description=_("Queued (clinic time)"), ordering="created_at")
     def local_created(self, obj):
         return local(obj.created_at)
 
-    @admin.display(description="Due (clinic time)", ordering="send_after")
+    @admin.display(description=_("Due (clinic time)"), ordering="send_after")
     def local_send_after(self, obj):
         return local(obj.send_after)
 
-    @admin.display(description="Sent (clinic time)", ordering="sent_at")
+    @admin.display(description=_("Sent (clinic time)"), ordering="sent_at")
     def local_sent(self, obj):
         return local(obj.sent_at)
 
-    @admin.display(description="Last error")
+    @admin.display(description=_("Last error"))
     def error(self, obj):
         return obj.last_error or "–"
 
-    @admin.action(description="Send the selected failed emails again", permissions=["resend"])
+    @admin.action(description=_("Send the selected failed emails again"), permissions=["resend"])
     def resend(self, request, queryset):
         ids = list(queryset.filter(status=MessageStatus.FAILED).values_list("pk", flat=True))
         sent = [message_id for message_id in ids if message_resend(message_id=message_id)]
@@ -96,15 +98,32 @@ class MessageAdmin(admin.ModelAdmin):
             self.log_change(request, message, "Sent again.")
         skipped = queryset.count() - len(sent)
         if sent:
-            self.message_user(request, f"{len(sent)} email{pluralize(len(sent))} queued to be sent again.")
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d email queued to be sent again.", "%(count)d emails queued to be sent again.", len(sent)
+                )
+                % {"count": len(sent)},
+            )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} email{pluralize(skipped)} not sent again: only failed emails can be, and only once.",
+                ngettext(
+                    "%(count)d email not sent again: only failed emails can be, and only once.",
+                    "%(count)d emails not sent again: only failed emails can be, and only once.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
 
-    @admin.action(description="Mark the selected failed emails as dealt with (not sent)", permissions=["resend"])
+    @admin.action(description=_("Mark the selected failed emails as dealt with (not sent)"), permissions=["resend"])
     def give_up(self, request, queryset):
         count = messages_give_up(messages=queryset)
-        self.message_user(request, f"{count} failed email{pluralize(count)} marked as dealt with.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed email marked as dealt with.", "%(count)d failed emails marked as dealt with.", count
+            )
+            % {"count": count},
+        )

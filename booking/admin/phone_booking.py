@@ -15,6 +15,9 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.admin.forms import PhoneBookingChoiceForm, PhoneBookingForm
 from booking.appointments.services import (
@@ -47,7 +50,9 @@ PHONE_BOOKING_DAYS = 14
 PHONE_BOOKING_FIELDS = ["first_name", "last_name", "email", "phone", "language", "first_visit", "message"]
 
 
-TAKEN_MESSAGE_STAFF = "That time was taken a moment ago by another booking. Choose another time; the details are kept."
+TAKEN_MESSAGE_STAFF = _(
+    "That time was taken a moment ago by another booking. Choose another time; the details are kept."
+)
 
 
 def staff_name(user):
@@ -83,7 +88,7 @@ class PhoneBookingMixin:
         choice = PhoneBookingChoiceForm(request.GET if "treatment" in request.GET else None)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Book for a patient",
+            "title": gettext("Book for a patient"),
             "opts": self.model._meta,
             "choice": choice,
             "media": self.media,
@@ -112,8 +117,14 @@ class PhoneBookingMixin:
                     local = timezone.localtime(appointment.starts_at)
                     self.message_user(
                         request,
-                        f"{appointment.reference} booked for {appointment.patient_name} on {local:%a %d %b %Y %H:%M} "
-                        "as a request; confirm it when it suits.",
+                        gettext(
+                            "%(reference)s booked for %(patient)s on %(when)s as a request; confirm it when it suits."
+                        )
+                        % {
+                            "reference": appointment.reference,
+                            "patient": appointment.patient_name,
+                            "when": date_format(local, "D d M Y H:i"),
+                        },
                         messages.SUCCESS,
                     )
                     if self.has_view_or_change_permission(request, appointment):

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import modelformset_factory
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.admin.health import HealthQuestionInline
 from booking.models import (
@@ -29,10 +31,10 @@ class TreatmentAdmin(ContentAdminMixin, TranslatedAdmin):
     inlines = [HealthQuestionInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary", "description", "position", "active"]}),
-        ("Time", {"fields": ["duration_minutes", "buffer_minutes"]}),
-        ("For the patient", {"fields": ["before_visit", "aftercare"]}),
-        ("FAQ", {"fields": ["questions"]}),
-        ("Image", {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
+        (_("Time"), {"fields": ["duration_minutes", "buffer_minutes"]}),
+        (_("For the patient"), {"fields": ["before_visit", "aftercare"]}),
+        (_("FAQ"), {"fields": ["questions"]}),
+        (_("Image"), {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
     ]
     # What decides the calendar: only staff with "Can change how a treatment is booked" edit it.
     # Read-only fields are left out of the admin's form, so a value posted for them is ignored.
@@ -77,7 +79,12 @@ class TreatmentAdmin(ContentAdminMixin, TranslatedAdmin):
 
     def untranslated_parts(self, obj):
         count = sum(1 for question in obj.health_questions.all() if untranslated(question))
-        return [f"{count} health question(s) (below)"] if count else []
+        if not count:
+            return []
+        return [
+            ngettext("%(count)d health question(s) (below)", "%(count)d health question(s) (below)", count)
+            % {"count": count}
+        ]
 
     def has_add_permission(self, request):
         # A new treatment is bookable at once: its duration and address are the manager's to set.
@@ -99,16 +106,26 @@ class WorkingHoursFormSet(forms.BaseInlineFormSet):
         problems = []
         for ranges in by_day.values():
             ranges.sort(key=lambda item: item[0])
-            for (start, end, form), (next_start, next_end, _) in zip(ranges, ranges[1:], strict=False):
+            for (start, end, form), (next_start, next_end, _next_form) in zip(ranges, ranges[1:], strict=False):
                 if next_start < end:
                     day = form.instance.get_weekday_display()
                     problems.append(
-                        f"{day} {start:%H:%M}–{end:%H:%M} overlaps {day} {next_start:%H:%M}–{next_end:%H:%M}."
+                        gettext("%(day)s %(start)s–%(end)s overlaps %(day)s %(next_start)s–%(next_end)s.")
+                        % {
+                            "day": day,
+                            "start": f"{start:%H:%M}",
+                            "end": f"{end:%H:%M}",
+                            "next_start": f"{next_start:%H:%M}",
+                            "next_end": f"{next_end:%H:%M}",
+                        }
                     )
         if problems:
             raise ValidationError(
-                " ".join(problems) + " Ranges on the same day must not overlap; for a break, end one range "
-                "before the next starts.",
+                gettext(
+                    "%(problems)s Ranges on the same day must not overlap; for a break, end one range before the "
+                    "next starts."
+                )
+                % {"problems": " ".join(problems)},
                 code="overlapping_hours",
             )
 
@@ -130,7 +147,7 @@ class PractitionerAdmin(ContentAdminMixin, TranslatedAdmin):
     inlines = [WorkingHoursInline]
     fieldsets = [
         (None, {"fields": ["name", "bio", "treatments", "position", "active"]}),
-        ("Image", {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
+        (_("Image"), {"fields": ["image", "image_alt"], "classes": ["collapse"]}),
     ]
 
 
@@ -143,6 +160,6 @@ class ClosureAdmin(admin.ModelAdmin):
     search_fields = ["reason", "practitioner__name"]
     fields = ["practitioner", "starts_at", "ends_at", "reason"]
 
-    @admin.display(description="Who", ordering="practitioner__name")
+    @admin.display(description=_("Who"), ordering="practitioner__name")
     def who(self, obj):
-        return obj.practitioner or "Whole clinic"
+        return obj.practitioner or gettext("Whole clinic")

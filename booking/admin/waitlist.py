@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from booking.models import (
     WaitlistEntry,
@@ -21,9 +24,9 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     actions = ["withdraw"]
     fieldsets = [
         (None, {"fields": ["treatment", "date_from", "date_to", "status"]}),
-        ("Patient", {"fields": WAITLIST_PATIENT_FIELDS}),
-        ("Offer", {"fields": ["offered_start", "offered_at", "appointment"]}),
-        ("Record", {"fields": ["created_at"]}),
+        (_("Patient"), {"fields": WAITLIST_PATIENT_FIELDS}),
+        (_("Offer"), {"fields": ["offered_start", "offered_at", "appointment"]}),
+        (_("Record"), {"fields": ["created_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -41,17 +44,21 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
             readonly += ["first_name", "last_name", "email", "phone"]  # as the patient sent them
         return readonly
 
-    @admin.display(description="Patient", ordering="last_name")
+    @admin.display(description=_("Patient"), ordering="last_name")
     def patient(self, obj):
         return f"{obj.first_name} {obj.last_name}"
 
-    @admin.display(description="Offered time (clinic time)", ordering="offered_start")
+    @admin.display(description=_("Offered time (clinic time)"), ordering="offered_start")
     def local_offered_start(self, obj):
-        return f"{timezone.localtime(obj.offered_start):%a %d %b %Y %H:%M}" if obj.offered_start else "–"
+        return date_format(timezone.localtime(obj.offered_start), "D d M Y H:i") if obj.offered_start else "–"
 
-    @admin.action(description="Withdraw the selected entries (no more offers)")
+    @admin.action(description=_("Withdraw the selected entries (no more offers)"))
     def withdraw(self, request, queryset):
         count = queryset.filter(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]).update(
             status=WaitlistStatus.WITHDRAWN
         )
-        self.message_user(request, f"{count} waitlist {'entry' if count == 1 else 'entries'} withdrawn.")
+        self.message_user(
+            request,
+            ngettext("%(count)d waitlist entry withdrawn.", "%(count)d waitlist entries withdrawn.", count)
+            % {"count": count},
+        )

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from booking.background import background_enqueue
 from booking.emails.outbox import messages_for_move, messages_for_request, messages_for_transition
@@ -54,8 +55,12 @@ class TransitionNotAllowed(Exception):
         self.appointment = appointment
         self.to_status = to_status
         super().__init__(
-            f"{appointment.reference} is {appointment.get_status_display().lower()}; "
-            f"it cannot become {S(to_status).label.lower()}."
+            gettext("%(reference)s is %(status)s; it cannot become %(to_status)s.")
+            % {
+                "reference": appointment.reference,
+                "status": appointment.get_status_display().lower(),
+                "to_status": S(to_status).label.lower(),
+            }
         )
 
 

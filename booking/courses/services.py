@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, pgettext_lazy
 
 from booking.appointments.services import NO_OVERLAP, SlotTaken, constraint_name, is_deadlock, reference_new
 from booking.emails.outbox import message_queue, reminder_queue
@@ -37,8 +39,11 @@ class SessionTaken(SlotTaken):
         self.start = start
         local = timezone.localtime(start, timezone.get_default_timezone())
         super().__init__(
-            f"Session {number} ({local:%A %-d %B %Y, %H:%M}) is no longer free, so nothing was booked. "
-            "Check the dates again below and choose another time for it."
+            gettext(
+                "Session %(number)d (%(when)s) is no longer free, so nothing was booked. "
+                "Check the dates again below and choose another time for it."
+            )
+            % {"number": number, "when": date_format(local, "l j F Y, H:i")}
         )
 
 
@@ -105,11 +110,13 @@ def course_check(*, appointment):
     """Raise CourseNotAllowed unless ``appointment`` can start a course."""
     if appointment.status != S.CONFIRMED:
         raise CourseNotAllowed(
-            f"Only a confirmed appointment can start a course. {appointment.reference} is "
-            f"{appointment.get_status_display().lower()}."
+            gettext("Only a confirmed appointment can start a course. %(reference)s is %(status)s.")
+            % {"reference": appointment.reference, "status": appointment.get_status_display().lower()}
         )
     if appointment.course_id is not None:
-        raise CourseNotAllowed(f"{appointment.reference} is already part of a course.")
+        raise CourseNotAllowed(
+            gettext("%(reference)s is already part of a course.") % {"reference": appointment.reference}
+        )
 
 
 def monday_of(day):
@@ -316,11 +323,12 @@ def sessions_check(*, treatment, starts, now):
 
 
 class SessionState(models.TextChoices):
-    DONE = "done", "Done"
-    UPCOMING = "upcoming", "Upcoming"
-    CANCELLED = "cancelled", "Cancelled"
-    MISSED = "missed", "Missed (no-show)"
-    TO_RECORD = "to_record", "Past, not yet marked done"
+    # A session's state: French agrees it with "séance".
+    DONE = "done", pgettext_lazy("course session", "Done")
+    UPCOMING = "upcoming", pgettext_lazy("course session", "Upcoming")
+    CANCELLED = "cancelled", pgettext_lazy("course session", "Cancelled")
+    MISSED = "missed", pgettext_lazy("course session", "Missed (no-show)")
+    TO_RECORD = "to_record", pgettext_lazy("course session", "Past, not yet marked done")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -68,14 +69,17 @@ def enrol(request):
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         if allowed:
             form.add_error(
-                "otp_token", "That code is not right. Check the app shows this site, then enter the code it shows now."
+                "otp_token",
+                gettext("That code is not right. Check the app shows this site, then enter the code it shows now."),
             )
         else:
             # django-otp's own throttle: each wrong code doubles the wait before the next try.
-            form.add_error("otp_token", "Too many wrong codes just now. Wait a few seconds, then enter the code again.")
+            form.add_error(
+                "otp_token", gettext("Too many wrong codes just now. Wait a few seconds, then enter the code again.")
+            )
     secret = b32encode(device.bin_key).decode().rstrip("=")
     context = {
-        **page_context(request, "Set up two-factor sign-in", signed_in=False),
+        **page_context(request, gettext("Set up two-factor sign-in"), signed_in=False),
         "form": form,
         "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=4),
         "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
@@ -89,10 +93,10 @@ def recovery_codes(request):
     """The recovery codes just made, shown until staff say they have kept them."""
     if request.method == "POST":
         request.session.pop(CODES_SESSION_KEY, None)
-        messages.success(request, "Two-factor sign-in is set up. Keep your recovery codes somewhere safe.")
+        messages.success(request, gettext("Two-factor sign-in is set up. Keep your recovery codes somewhere safe."))
         return redirect("admin:index")
     context = {
-        **page_context(request, "Your recovery codes"),
+        **page_context(request, gettext("Your recovery codes")),
         "codes": request.session.get(CODES_SESSION_KEY),
     }
     return render(request, "admin/two_factor/recovery_codes.html", context)
@@ -105,7 +109,11 @@ def recovery_codes_download(request):
     if not codes:
         return redirect("two_factor_recovery_codes")
     site = request.get_host()
-    text = f"Recovery codes for {request.user.get_username()} at {site}. Each works once.\n\n" + "\n".join(codes)
+    heading = gettext("Recovery codes for %(username)s at %(site)s. Each works once.") % {
+        "username": request.user.get_username(),
+        "site": site,
+    }
+    text = heading + "\n\n" + "\n".join(codes)
     response = HttpResponse(text + "\n", content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
     return response
@@ -123,11 +131,11 @@ def manage(request):
         second_factor_remove(user=request.user)
         request.session.pop(DEVICE_ID_SESSION_KEY, None)
         if not admin_2fa_required():
-            messages.success(request, "Your authenticator and recovery codes are removed.")
+            messages.success(request, gettext("Your authenticator and recovery codes are removed."))
             return redirect("admin:index")
         return redirect("two_factor_enrol")
     context = {
-        **page_context(request, "Two-factor sign-in"),
+        **page_context(request, gettext("Two-factor sign-in")),
         "form": form,
         "enrolled": second_factor_enrolled(request.user),
         "codes_left": recovery_codes_left(user=request.user),
