@@ -1,11 +1,6 @@
 """A member of staff whose browser asks for French works in a French booking admin: the pages reception
 uses every day show none of the booking catalog's English, and the reports of their actions are French.
-
-On main the admin does not follow the browser yet: Django's LocaleMiddleware, with
-``prefix_default_language=False``, gives every address without a language prefix (the admin's too)
-the default language. Until the project changes that (clinic/, not booking's), the fixture below
-does here what that change will do, so these tests check the booking admin's own texts and catalog.
-"""
+The admin's language is the member of staff's (clinic/i18n.py: admin_language)."""
 
 import html
 import re
@@ -15,8 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import get_language_from_request
+from django.utils import timezone
 
 from booking.appointments.services import appointment_request
 from booking.models import AppointmentStatus, Closure, Message, MessageKind, MessageStatus, Treatment
@@ -30,27 +24,6 @@ S = AppointmentStatus
 PATIENT = {"first_name": "Maya", "last_name": "Holt", "email": "maya@example.com", "phone": "+447700900123"}
 # Everything the French reception desk may do with appointments, courses and the outbox.
 DESK_PERMISSIONS = [*RECEPTION_PERMISSIONS, "view_course", "view_message", "change_message", "view_waitlistentry"]
-
-
-def admin_follows_the_browser(get_response):
-    """The admin in the language of the browser or of Django's language cookie."""
-
-    def middleware(request):
-        if not request.path_info.startswith("/admin/"):
-            return get_response(request)
-        with translation.override(get_language_from_request(request)):
-            request.LANGUAGE_CODE = translation.get_language()
-            return get_response(request)
-
-    return middleware
-
-
-@pytest.fixture(autouse=True)
-def _admin_language_from_the_browser(settings):
-    middleware = list(settings.MIDDLEWARE)
-    after = middleware.index("django.middleware.locale.LocaleMiddleware") + 1
-    middleware.insert(after, f"{__name__}.admin_follows_the_browser")
-    settings.MIDDLEWARE = middleware
 
 
 def page_text(response):

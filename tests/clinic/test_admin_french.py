@@ -78,7 +78,7 @@ def test_the_admin_index_reads_french(french_staff):
         "Administration de la clinique",
         "Authentification à deux facteurs</a>",
         '<h2 id="booking-summary-heading">Rendez-vous</h2>',
-        "Prendre rendez-vous pour un patient",
+        "Réserver pour un patient",
         "Coordonnées de la clinique",
     )
 

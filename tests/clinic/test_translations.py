@@ -47,6 +47,19 @@ def test_a_french_catalog_keeps_its_punctuation_on_the_line_of_the_word_before(c
     assert loose == []
 
 
+def test_a_message_in_two_catalogs_reads_the_same_french_in_both():
+    """Django takes the first catalog's French for a message, so a second, different one is never shown
+    where it was meant: a button named two ways on two pages."""
+    french = {}
+    for catalog in CATALOGS:
+        flat = subprocess.run(["msgcat", "--no-wrap", str(BASE / catalog)], capture_output=True, text=True, check=True)
+        for context, english, text in re.findall(
+            r'^(?:msgctxt "(.*)"\n)?msgid "(.+)"\n(?:msgid_plural ".*"\n)?msgstr(?:\[0\])? "(.*)"$', flat.stdout, re.M
+        ):
+            french.setdefault((context, english), {})[catalog] = text
+    assert {message: texts for message, texts in french.items() if len(set(texts.values())) > 1} == {}
+
+
 @pytest.mark.django_db
 def test_a_french_page_speaks_french_and_the_english_one_english(client):
     french = client.get("/fr/").content.decode()
