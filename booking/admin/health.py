@@ -7,12 +7,12 @@ managers); everyone else who may see the appointment or enquiry reads that answe
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationStackedInline
 
 from booking.intake.models import Enquiry, HealthQuestion
 from booking.intake.services import answers_readable_by, enquiries_handle
-
-NOT_ALLOWED = "{count} answer(s) given. Only practitioners and staff allowed to read health answers see them."
 
 
 class HealthQuestionFormSet(forms.BaseInlineFormSet):
@@ -30,17 +30,22 @@ class HealthQuestionInline(TranslationStackedInline):
     extra = 0
     fields = ["position", "text", "help_text", "kind", "choices", "talk_first_answers", "active"]
     classes = ["collapse"]
-    verbose_name = "health question asked before booking"
-    verbose_name_plural = "health questions asked before booking"
+    verbose_name = _("health question asked before booking")
+    verbose_name_plural = _("health questions asked before booking")
 
 
 def answers_table(request, answers):
     """The answers as a table for staff allowed to read them, or only how many there are."""
     answers = list(answers)
     if not answers:
-        return "None."
+        return gettext("None.")
     if not answers_readable_by(request.user):
-        return NOT_ALLOWED.format(count=len(answers))
+        # The English keeps its "answer(s)" for every count, as staff have always read it.
+        return ngettext(
+            "%(count)s answer(s) given. Only practitioners and staff allowed to read health answers see them.",
+            "%(count)s answer(s) given. Only practitioners and staff allowed to read health answers see them.",
+            len(answers),
+        ) % {"count": len(answers)}
     rows = format_html_join(
         "",
         "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>",
@@ -48,14 +53,16 @@ def answers_table(request, answers):
             (
                 answer.question_text,
                 answer.answer or "–",
-                "Talk to the patient first" if answer.talk_first else "",
+                gettext("Talk to the patient first") if answer.talk_first else "",
             )
             for answer in answers
         ),
     )
     return format_html(
-        '<table class="health-answers"><thead><tr><th scope="col">Question (as asked)</th>'
-        '<th scope="col">Answer</th><th scope="col"></th></tr></thead><tbody>{}</tbody></table>',
+        '<table class="health-answers"><thead><tr><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col"></th></tr></thead><tbody>{}</tbody></table>',
+        gettext("Question (as asked)"),
+        gettext("Answer"),
         rows,
     )
 
@@ -82,9 +89,9 @@ class EnquiryAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["treatment", "created_at", "handled_at", "handled_by"]}),
-        ("Patient (as they sent it)", {"fields": ["first_name", "last_name", "email", "phone", "message"]}),
-        ("Staff", {"fields": ["staff_notes"]}),
-        ("Record", {"fields": ["consent_at", "privacy_notice"]}),
+        (_("Patient (as they sent it)"), {"fields": ["first_name", "last_name", "email", "phone", "message"]}),
+        (_("Staff"), {"fields": ["staff_notes"]}),
+        (_("Record"), {"fields": ["consent_at", "privacy_notice"]}),
     ]
 
     def has_add_permission(self, request):
@@ -93,7 +100,7 @@ class EnquiryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("treatment")
 
-    @admin.display(description="patient")
+    @admin.display(description=_("patient"))
     def patient_name(self, obj):
         return obj.patient_name
 
@@ -102,7 +109,13 @@ class EnquiryAdmin(admin.ModelAdmin):
             context["health_answers"] = answers_table(request, obj.health_answers.all())
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
-    @admin.action(description="Mark as dealt with", permissions=["change"])
+    @admin.action(description=_("Mark as dealt with"), permissions=["change"])
     def handle(self, request, queryset):
         count = enquiries_handle(enquiries=queryset, by=request.user)
-        messages.success(request, f"{count} enquiry(ies) marked as dealt with.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s enquiry(ies) marked as dealt with.", "%(count)s enquiry(ies) marked as dealt with.", count
+            )
+            % {"count": count},
+        )

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from booking.admin.export import csv_cell
@@ -15,38 +17,54 @@ from booking.insights.services import OUTCOME_LABELS, insights_for
 
 
 def rate(count, total):
-    return f"{100 * count / total:.0f}%" if total else "–"
+    # number_format cuts decimals off; round first, as the English "43%" always did.
+    return gettext("%(percent)s%%") % {"percent": number_format(round(100 * count / total))} if total else "–"
 
 
 def duration_words(duration):
     if duration is None:
-        return "No request in this period was confirmed."
+        return gettext("No request in this period was confirmed.")
     hours = duration.total_seconds() / 3600
-    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+    # The plural follows the whole number: English says "1.0 hours", French "1,5 heure" (singular below two).
+    if hours < 48:
+        hours = round(hours, 1)
+        return ngettext("%(hours)s hours", "%(hours)s hours", int(hours)) % {"hours": number_format(hours, 1)}
+    days = round(hours / 24, 1)
+    return ngettext("%(days)s days", "%(days)s days", int(days)) % {"days": number_format(days, 1)}
 
 
 def tables(figures):
     """Each table the page shows and the CSV gives: (title, header, rows)."""
     outcome_rows = [
-        (label, figures.outcomes[name], rate(figures.outcomes[name], figures.total))
+        (str(label), figures.outcomes[name], rate(figures.outcomes[name], figures.total))
         for name, label in OUTCOME_LABELS.items()
     ]
-    group_header = ["Name", "Requests", *OUTCOME_LABELS.values()]
+    group_header = [gettext("Name"), gettext("Requests"), *map(str, OUTCOME_LABELS.values())]
 
     def grouped(rows):
         return [(row["name"], row["total"], *(row[name] for name in OUTCOME_LABELS)) for row in rows]
 
+    # Translators: how the week's first day is written, in Django's date format (29 Dec 2025).
+    week_format = gettext("d M Y")
     return {
         "weeks": (
-            "Requests per week",
-            ["Week starting", "Requests"],
-            [(f"{monday:%d %b %Y}", n) for monday, n in figures.weeks],
+            gettext("Requests per week"),
+            [gettext("Week starting"), gettext("Requests")],
+            [(date_format(monday, week_format), n) for monday, n in figures.weeks],
         ),
-        "outcomes": ("Outcomes of the requests (status now)", ["Outcome", "Requests", "Share of all"], outcome_rows),
-        "weekdays": ("Visits by day of the week", ["Day", "Visits"], figures.weekdays),
-        "hours": ("Visits by hour of the day (clinic time)", ["Hour", "Visits"], figures.hours),
-        "treatments": ("By treatment", group_header, grouped(figures.treatments)),
-        "practitioners": ("By practitioner", group_header, grouped(figures.practitioners)),
+        "outcomes": (
+            gettext("Outcomes of the requests (status now)"),
+            [gettext("Outcome"), gettext("Requests"), gettext("Share of all")],
+            outcome_rows,
+        ),
+        "weekdays": (gettext("Visits by day of the week"), [gettext("Day"), gettext("Visits")], figures.weekdays),
+        "hours": (
+            gettext("Visits by hour of the day (clinic time)"),
+            [gettext("Hour"), gettext("Visits")],
+            figures.hours,
+        ),
+        "treatments": (gettext("By treatment"), group_header, grouped(figures.treatments)),
+        "practitioners": (gettext("By practitioner"), group_header, grouped(figures.practitioners)),
     }
 
 
@@ -66,7 +84,7 @@ def insights(request):
     if not request.user.has_perm("insights.view_insights"):
         raise PermissionDenied
     form = PeriodForm(request.GET or PeriodForm.default_period())
-    context = {**admin.site.each_context(request), "title": "Insights", "form": form}
+    context = {**admin.site.each_context(request), "title": gettext("Insights"), "form": form}
     if not form.is_valid():
         return TemplateResponse(request, "admin/insights/insights.html", context, status=400)
     first_day, last_day = form.cleaned_data["first_day"], form.cleaned_data["last_day"]

@@ -8,22 +8,54 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from booking.privacy import patient_appointments, patient_erase, patient_export, patient_waitlist_entries
 
-PATIENT_NOT_FOUND = "Nothing is held under this email address (no appointment, no waitlist entry)."
+PATIENT_NOT_FOUND = _("Nothing is held under this email address (no appointment, no waitlist entry).")
 
 
 class PatientDataForm(forms.Form):
     email = forms.EmailField(
-        label="Patient's email address", max_length=254, help_text="As the patient gave it when booking."
+        label=_("Patient's email address"), max_length=254, help_text=_("As the patient gave it when booking.")
     )
-    action = forms.ChoiceField(choices=[("export", "Export"), ("erase", "Erase")], widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[("export", _("Export")), ("erase", _("Erase"))], widget=forms.HiddenInput)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+def erasure_done(erasure):
+    """What an erasure did, in one message: a phrase for each count, so each is plural on its own."""
+    appointments = ngettext("%(count)s appointment", "%(count)s appointments", erasure.appointments) % {
+        "count": erasure.appointments
+    }
+    entries = ngettext("%(count)s waitlist entry", "%(count)s waitlist entries", erasure.waitlist_entries) % {
+        "count": erasure.waitlist_entries
+    }
+    phrases = [
+        gettext("Personal data erased from %(appointments)s and %(entries)s")
+        % {"appointments": appointments, "entries": entries}
+    ]
+    if erasure.cancelled:
+        phrases.append(
+            ngettext("%(count)s future visit cancelled", "%(count)s future visits cancelled", erasure.cancelled)
+            % {"count": erasure.cancelled}
+        )
+    if erasure.enquiries:
+        phrases.append(
+            ngettext(
+                "%(count)s enquiry deleted with their answers",
+                "%(count)s enquiries deleted with their answers",
+                erasure.enquiries,
+            )
+            % {"count": erasure.enquiries}
+        )
+    # Translators: joins the phrases of an erasure's message (French: a narrow no-break space before ";").
+    separator = gettext("; ")
+    return gettext("%(phrases)s.") % {"phrases": separator.join(phrases)}
 
 
 class PatientDataMixin:
@@ -39,7 +71,7 @@ class PatientDataMixin:
         form = PatientDataForm(request.POST if request.method == "POST" else None)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Patient data: export or erase",
+            "title": gettext("Patient data: export or erase"),
             "opts": self.model._meta,
             "form": form,
             "media": self.media,
@@ -65,16 +97,7 @@ class PatientDataMixin:
             return response
         if action == "erase" and form.cleaned_data["confirm"]:
             erasure = patient_erase(email=email, by=request.user)
-            done = (
-                f"Personal data erased from {erasure.appointments} appointment{pluralize(erasure.appointments)} "
-                f"and {erasure.waitlist_entries} waitlist entr{pluralize(erasure.waitlist_entries, 'y,ies')}"
-            )
-            if erasure.cancelled:
-                done += f"; {erasure.cancelled} future visit{pluralize(erasure.cancelled)} cancelled"
-            if erasure.enquiries:
-                enquiries = f"{erasure.enquiries} enquir{pluralize(erasure.enquiries, 'y,ies')}"
-                done += f"; {enquiries} deleted with their answers"
-            self.message_user(request, f"{done}.", messages.SUCCESS)
+            self.message_user(request, erasure_done(erasure), messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:booking_appointment_patient_data"))
         context.update({"email": email, "appointments": appointments, "entries": entries, "now": timezone.now()})
         return TemplateResponse(request, "admin/booking/patient_data_erase.html", context)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 WIDTH = 640
 BAR_AREA = 180
 TOP = 20
@@ -44,11 +46,15 @@ def bar_chart(*, slug, title, rows):
                 show_label=index % step == 0,
             )
         )
-    values = ", ".join(f"{bar.label}: {bar.value}" for bar in bars)
+    if bars:
+        values = ", ".join(gettext("%(label)s: %(value)s") % {"label": bar.label, "value": bar.value} for bar in bars)
+        description = gettext("Bar chart. %(values)s.") % {"values": values}
+    else:
+        description = gettext("No figures for this period.")
     return {
         "slug": slug,
         "title": title,
-        "description": f"Bar chart. {values}." if bars else "No figures for this period.",
+        "description": description,
         "bars": bars,
         "peak": peak,
         "width": WIDTH,

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Insights(models.Model):
@@ -8,8 +9,8 @@ class Insights(models.Model):
         managed = False
         default_permissions = ()
         permissions = [("view_insights", "Can see the clinic's insights (requests, outcomes, busy times)")]
-        verbose_name = "insights"
-        verbose_name_plural = "insights"
+        verbose_name = _("insights")
+        verbose_name_plural = _("insights")
 
     def __str__(self):
         return "Insights"

@@ -7,9 +7,13 @@ visit is, in the clinic's zone.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Avg, Count, F, Q
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
+from django.conf import settings
+from django.db.models import Avg, CharField, Count, F, Q, Value
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, NullIf, TruncWeek
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.utils import build_localized_fieldname, get_language
 
 from booking.models import Appointment, AppointmentEvent
 from booking.models import AppointmentStatus as S
@@ -23,13 +27,12 @@ OUTCOMES = {
     "expired": [S.EXPIRED],
 }
 OUTCOME_LABELS = {
-    "confirmed": "Confirmed",
-    "declined": "Declined",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-    "expired": "Expired",
+    "confirmed": _("Confirmed"),
+    "declined": _("Declined"),
+    "cancelled": _("Cancelled"),
+    "no_show": _("No-show"),
+    "expired": _("Expired"),
 }
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 @dataclass
@@ -71,6 +74,18 @@ def counts_by(queryset, expression):
     return [(row["bucket"], row["count"]) for row in rows]
 
 
+def treatment_name():
+    """The treatment's name in the active language, or the English one where that is blank (the site's
+    fallback). Named by column: Appointment's queryset is not django-modeltranslation's, so
+    "treatment__name" would read the untranslated column it leaves behind (docs/i18n.md)."""
+    english = F(f"treatment__{build_localized_fieldname('name', settings.LANGUAGE_CODE)}")
+    language = get_language()
+    if language == settings.LANGUAGE_CODE:
+        return english
+    own = F(f"treatment__{build_localized_fieldname('name', language)}")
+    return Coalesce(NullIf(own, Value("")), english, output_field=CharField())
+
+
 def insights_for(*, first_day, last_day):
     """Everything the insights page shows for the days ``first_day`` to ``last_day`` (clinic dates)."""
     zone = timezone.get_current_timezone()
@@ -88,11 +103,7 @@ def insights_for(*, first_day, last_day):
         from_status=S.REQUESTED,
         to_status=S.CONFIRMED,
     ).aggregate(average=Avg(F("at") - F("appointment__created_at")))["average"]
-    # The English name: Appointment's queryset is not django-modeltranslation's, so "treatment__name"
-    # would read the untranslated column it leaves behind (docs/i18n.md).
-    treatments = list(
-        requested.values(name=F("treatment__name_en_gb")).annotate(**outcome_counts()).order_by("-total", "name")
-    )
+    treatments = list(requested.values(name=treatment_name()).annotate(**outcome_counts()).order_by("-total", "name"))
     practitioners = list(
         requested.values(name=F("practitioner__name")).annotate(**outcome_counts()).order_by("-total", "name")
     )
@@ -102,7 +113,8 @@ def insights_for(*, first_day, last_day):
         outcomes=totals,
         average_to_confirm=to_confirm,
         weeks=[(monday, by_week.get(monday, 0)) for monday in weeks_between(first_day, last_day)],
-        weekdays=[(WEEKDAYS[day - 1], by_weekday.get(day, 0)) for day in range(1, 8)],
+        # Django's names of the days (0 is Monday), in the admin's language.
+        weekdays=[(str(WEEKDAYS[day - 1]), by_weekday.get(day, 0)) for day in range(1, 8)],
         hours=[(f"{hour:02d}:00", by_hour.get(hour, 0)) for hour in range(hours[0], hours[-1] + 1)] if hours else [],
         treatments=treatments,
         practitioners=practitioners,

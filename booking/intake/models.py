@@ -16,13 +16,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class QuestionKind(models.TextChoices):
-    YES_NO = "yes_no", "Yes or no"
-    CHOICE = "choice", "One of several answers"
-    TEXT = "text", "Short text"
+    YES_NO = "yes_no", _("Yes or no")
+    CHOICE = "choice", _("One of several answers")
+    TEXT = "text", _("Short text")
 
 
 YES, NO = "Yes", "No"
@@ -52,22 +53,28 @@ class HealthQuestionQuerySet(models.QuerySet):
 
 
 class HealthQuestion(models.Model):
-    treatment = models.ForeignKey("booking.Treatment", on_delete=models.CASCADE, related_name="health_questions")
-    position = models.PositiveIntegerField(default=0, help_text="Lower numbers are asked first.")
-    text = models.CharField("question", max_length=300, help_text="As the patient reads it.")
+    treatment = models.ForeignKey(
+        "booking.Treatment", on_delete=models.CASCADE, related_name="health_questions", verbose_name=_("treatment")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower numbers are asked first."))
+    text = models.CharField(_("question"), max_length=300, help_text=_("As the patient reads it."))
     help_text = models.CharField(
-        "help", max_length=500, blank=True, help_text="Shown under the question: what it means, what to do."
+        _("help"), max_length=500, blank=True, help_text=_("Shown under the question: what it means, what to do.")
     )
-    kind = models.CharField(max_length=10, choices=QuestionKind.choices, default=QuestionKind.YES_NO)
-    choices = models.TextField(blank=True, help_text="For “one of several answers”: one answer per line.")
+    kind = models.CharField(_("kind"), max_length=10, choices=QuestionKind.choices, default=QuestionKind.YES_NO)
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("For “one of several answers”: one answer per line.")
+    )
     talk_first_answers = models.TextField(
-        "answers that mean “talk to us first”",
+        _("answers that mean “talk to us first”"),
         blank=True,
-        help_text="One per line, written as the English answers are (Yes or No for a yes-or-no question), "
-        "whatever language the patient reads. "
-        "Such an answer books nothing: the patient is asked to contact the clinic.",
+        help_text=_(
+            "One per line, written as the English answers are (Yes or No for a yes-or-no question), "
+            "whatever language the patient reads. "
+            "Such an answer books nothing: the patient is asked to contact the clinic."
+        ),
     )
-    active = models.BooleanField(default=True, help_text="Only active questions are asked.")
+    active = models.BooleanField(_("active"), default=True, help_text=_("Only active questions are asked."))
     # Grows whenever what the patient reads or what counts as "talk to us first" changes.
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -76,8 +83,8 @@ class HealthQuestion(models.Model):
 
     class Meta:
         ordering = ["treatment", "position", "pk"]
-        verbose_name = "health question"
-        verbose_name_plural = "health questions"
+        verbose_name = _("health question")
+        verbose_name_plural = _("health questions")
 
     def __str__(self):
         return self.text
@@ -109,11 +116,11 @@ class HealthQuestion(models.Model):
         english_choices = f"choices_{settings.LANGUAGE_CODE.replace('-', '_')}"
         if self.kind == QuestionKind.CHOICE and len(self.answer_choices()) < 2:
             raise ValidationError(
-                {english_choices: "Give at least two answers in English, one per line."}, code="few_choices"
+                {english_choices: gettext("Give at least two answers in English, one per line.")}, code="few_choices"
             )
         if self.kind == QuestionKind.TEXT and talk_first:
             raise ValidationError(
-                {"talk_first_answers": "A short-text answer is read by the practitioner; leave this empty."},
+                {"talk_first_answers": gettext("A short-text answer is read by the practitioner; leave this empty.")},
                 code="text_talk_first",
             )
         for field in translated_names("choices"):
@@ -121,15 +128,20 @@ class HealthQuestion(models.Model):
             if self.kind == QuestionKind.CHOICE and labels and len(labels) != len(self.answer_choices()):
                 raise ValidationError(
                     {
-                        field: "Give as many answers as in English, one per line in the same order, or leave "
-                        "it empty to show the English ones."
+                        field: gettext(
+                            "Give as many answers as in English, one per line in the same order, or leave "
+                            "it empty to show the English ones."
+                        )
                     },
                     code="choices_mismatch",
                 )
         unknown = [answer for answer in talk_first if answer not in self.answer_choices()]
         if self.kind != QuestionKind.TEXT and unknown:
             raise ValidationError(
-                {"talk_first_answers": f"Not one of the English answers: {', '.join(unknown)}. Write them as above."},
+                {
+                    "talk_first_answers": gettext("Not one of the English answers: %(answers)s. Write them as above.")
+                    % {"answers": ", ".join(unknown)}
+                },
                 code="unknown_answer",
             )
 
@@ -147,29 +159,44 @@ class HealthQuestion(models.Model):
 class Enquiry(models.Model):
     """A patient who could not book because an answer means "talk to us first", and left a message."""
 
-    treatment = models.ForeignKey("booking.Treatment", on_delete=models.PROTECT, related_name="enquiries")
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    email = models.EmailField(max_length=254)
-    phone = models.CharField(max_length=20, help_text="E.164, e.g. +442079460000.")
-    message = models.TextField(blank=True, max_length=2000)
-    consent_at = models.DateTimeField(null=True, blank=True)
+    treatment = models.ForeignKey(
+        "booking.Treatment", on_delete=models.PROTECT, related_name="enquiries", verbose_name=_("treatment")
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164, e.g. +442079460000."))
+    message = models.TextField(_("message"), blank=True, max_length=2000)
+    consent_at = models.DateTimeField(_("consent at"), null=True, blank=True)
     privacy_notice = models.ForeignKey(
-        "clinic.PrivacyNotice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "clinic.PrivacyNotice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("privacy notice"),
     )
     # The form's one-time key: the same form sent twice leaves one enquiry.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    handled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(pgettext_lazy("enquiry", "created at"), auto_now_add=True)
+    handled_at = models.DateTimeField(pgettext_lazy("enquiry", "handled at"), null=True, blank=True, editable=False)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=pgettext_lazy("enquiry", "handled by"),
     )
-    staff_notes = models.TextField(blank=True, help_text="For staff only; the patient never sees it.")
+    staff_notes = models.TextField(
+        _("staff notes"), blank=True, help_text=_("For staff only; the patient never sees it.")
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "enquiry after the health questions"
-        verbose_name_plural = "enquiries after the health questions"
+        verbose_name = _("enquiry after the health questions")
+        verbose_name_plural = _("enquiries after the health questions")
 
     def __str__(self):
         return f"{self.first_name} {self.last_name} – {self.treatment}"
@@ -205,8 +232,8 @@ class HealthAnswer(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name = "health answer"
-        verbose_name_plural = "health answers"
+        verbose_name = _("health answer")
+        verbose_name_plural = _("health answers")
         # Nobody adds, changes or deletes an answer in the admin; reading them is a permission of its own.
         default_permissions = ()
         permissions = [("read_health_answers", "Can read patients' answers to health questions")]
@@ -215,7 +242,7 @@ class HealthAnswer(models.Model):
                 condition=models.Q(appointment__isnull=False, enquiry__isnull=True)
                 | models.Q(appointment__isnull=True, enquiry__isnull=False),
                 name="intake_healthanswer_one_owner",
-                violation_error_message="An answer belongs to one appointment or one enquiry.",
+                violation_error_message=_("An answer belongs to one appointment or one enquiry."),
             )
         ]
 
