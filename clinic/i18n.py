@@ -67,8 +67,12 @@ def admin_language(get_response):
     never cached, and each member of staff reads it in their own.
     """
 
+    admin_prefix = []  # found on the first request, once the URLs are loaded; not on every public page
+
     def middleware(request):
-        if request.path_info.startswith(reverse("admin:index")):
+        if not admin_prefix:
+            admin_prefix.append(reverse("admin:index"))
+        if request.path_info.startswith(admin_prefix[0]):
             translation.activate(get_language_from_request(request, check_path=False))
             request.LANGUAGE_CODE = translation.get_language()
         return get_response(request)
