@@ -1,11 +1,14 @@
-"""Appointments as a CSV file for staff, with formula cells neutralised."""
+"""Appointments as a CSV file for staff, with formula cells neutralised.
+
+The file is data for spreadsheets and other programs, so it is in the site's language whoever
+exports it: the same headers, statuses and treatment names from a French admin as from an English one.
+"""
 
 import csv
 
-from django.http import (
-    HttpResponse,
-)
-from django.utils import timezone
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import timezone, translation
 
 CSV_COLUMNS = [
     "reference",
@@ -59,5 +62,6 @@ def csv_response(appointments):
     response.write("\ufeff")  # the BOM: spreadsheet programs then read the file as UTF-8
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_row(appointment) for appointment in appointments)
+    with translation.override(settings.LANGUAGE_CODE):
+        writer.writerows(csv_row(appointment) for appointment in appointments)
     return response

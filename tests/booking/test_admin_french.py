@@ -268,3 +268,19 @@ def test_a_courses_page_shows_its_progress_in_french(french, practitioner, treat
     ]
     assert english_left(page_text(booked), catalogs=[BOOKING_CATALOG], content=OTHER_SLICES) == []
     assert "effectuées\u00a0: 0, à venir\u00a0: 2, annulées\u00a0: 0" in page_text(booked)
+
+
+def test_the_appointment_export_is_the_same_file_from_a_french_admin(french, desk, request_):
+    english = Client()
+    english.force_login(desk)
+    export = reverse("admin:booking_appointment_export")
+    request_.treatment.name_fr = "Chute des cheveux"
+    request_.treatment.save()
+
+    from_french, from_english = french.get(export), english.get(export)
+
+    assert from_french.status_code == from_english.status_code == 200
+    rows = from_french.content.decode("utf-8-sig").splitlines()
+    assert rows == from_english.content.decode("utf-8-sig").splitlines()
+    assert "Requested" in rows[1] and "Demandé" not in rows[1]
+    assert request_.treatment.name_en_gb in rows[1] and "Chute des cheveux" not in rows[1]
