@@ -206,4 +206,6 @@ class AppointmentEvent(models.Model):
         verbose_name_plural = _("history")
 
     def __str__(self):
-        return f"{self.from_status or gettext('new')} → {self.to_status}"
+        # As staff read it in the history: the statuses' labels in the admin's language.
+        before = self.get_from_status_display() if self.from_status else gettext("New")
+        return f"{before} → {self.get_to_status_display()}"

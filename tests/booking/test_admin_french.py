@@ -109,6 +109,9 @@ def test_an_appointments_page_speaks_french(french, request_):
     text = page_text(response)
     for shown in ["Statut\u00a0:", "Confirmer", "Refuser…", "Patient (tel que transmis)", "Réservé à l’équipe"]:
         assert shown in text
+    # The history's rows name the statuses as the page does, not by their stored codes.
+    assert "Nouveau → Demandé" in text
+    assert "→ requested" not in text
 
 
 def test_the_phone_booking_page_speaks_french(french, practitioner, treatment):
