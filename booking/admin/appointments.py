@@ -11,13 +11,13 @@ from django.http import (
 )
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from booking.admin.appointment_actions import StatusActionsMixin
+from booking.admin.dates import clinic_time
 from booking.admin.health import answers_table
 from booking.admin.patient_data import PatientDataMixin
 from booking.admin.phone_booking import (
@@ -255,7 +255,7 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
 
     @admin.display(description=_("Starts (clinic time)"), ordering="starts_at")
     def local_start(self, obj):
-        return date_format(timezone.localtime(obj.starts_at), "D d M Y H:i")
+        return clinic_time(obj.starts_at)
 
     @admin.display(description=_("Patient"), ordering="last_name")
     def patient(self, obj):
@@ -338,8 +338,8 @@ class AppointmentAdmin(StatusActionsMixin, PhoneBookingMixin, PatientDataMixin, 
             (
                 message.get_kind_display(),
                 message.get_status_display(),
-                date_format(timezone.localtime(message.send_after), "d M Y H:i"),
-                date_format(timezone.localtime(message.sent_at), "d M Y H:i") if message.sent_at else "–",
+                clinic_time(message.send_after, "d M Y H:i"),
+                clinic_time(message.sent_at, "d M Y H:i"),
             )
             for message in obj.messages.order_by("created_at", "pk")
         ]

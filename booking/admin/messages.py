@@ -7,20 +7,15 @@ anyway, so the list is no way around the appointment and waitlist permissions.
 
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from booking.admin.dates import clinic_time
 from booking.emails.outbox import message_resend, messages_give_up
 from booking.models import CLINIC_KINDS, Message, MessageStatus
 
 HIDDEN = _("Hidden (you may not see this patient)")
-
-
-def local(moment):
-    return date_format(timezone.localtime(moment), "D d M Y H:i") if moment else "–"
 
 
 @admin.register(Message)
@@ -76,15 +71,15 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Queued (clinic time)"), ordering="created_at")
     def local_created(self, obj):
-        return local(obj.created_at)
+        return clinic_time(obj.created_at)
 
     @admin.display(description=_("Due (clinic time)"), ordering="send_after")
     def local_send_after(self, obj):
-        return local(obj.send_after)
+        return clinic_time(obj.send_after)
 
     @admin.display(description=_("Sent (clinic time)"), ordering="sent_at")
     def local_sent(self, obj):
-        return local(obj.sent_at)
+        return clinic_time(obj.sent_at)
 
     @admin.display(description=_("Last error"))
     def error(self, obj):

@@ -1,11 +1,10 @@
 """The waitlist in the admin: who waits for which days, and what they were offered."""
 
 from django.contrib import admin
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from booking.admin.dates import clinic_time
 from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
@@ -50,7 +49,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Offered time (clinic time)"), ordering="offered_start")
     def local_offered_start(self, obj):
-        return date_format(timezone.localtime(obj.offered_start), "D d M Y H:i") if obj.offered_start else "–"
+        return clinic_time(obj.offered_start)
 
     @admin.action(description=_("Withdraw the selected entries (no more offers)"))
     def withdraw(self, request, queryset):
