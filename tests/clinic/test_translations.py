@@ -24,11 +24,19 @@ CATALOGS = sorted(
 LOOSE_PUNCTUATION = re.compile(r"[ \u00a0][;?!]| :|« | »|\u202f:")
 
 
-def translations(catalog):
-    """Every French text of the catalog but the header, continuation lines joined."""
-    flat = subprocess.run(["msgcat", "--no-wrap", str(BASE / catalog)], capture_output=True, text=True, check=True)
-    texts = re.findall(r'^msgstr(?:\[\d\])? "(.+)"$', flat.stdout, re.M)
-    return [text for text in texts if not text.startswith("Project-Id-Version")]
+ENTRY = re.compile(
+    r'^(?:msgctxt "(.*)"\n)?msgid "(.*)"\n(msgid_plural ".*"\n)?((?:msgstr(?:\[\d\])? ".*"(?:\n|$))+)', re.M
+)
+
+
+def entries(path):
+    """A catalog's messages but its header, continuation lines joined: (context, English as the code
+    writes it, whether it has a plural, its French texts as written in the catalog)."""
+    flat = subprocess.run(["msgcat", "--no-wrap", str(path)], capture_output=True, text=True, check=True).stdout
+    for context, english, plural, texts in ENTRY.findall(flat):
+        if english:
+            english = english.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+            yield context, english, bool(plural), tuple(re.findall(r'^msgstr(?:\[\d\])? "(.*)"$', texts, re.M))
 
 
 def test_the_project_and_every_app_have_a_french_catalog():
@@ -46,7 +54,7 @@ def test_a_french_catalog_has_no_untranslated_or_fuzzy_message(catalog, which):
 
 @pytest.mark.parametrize("catalog", CATALOGS)
 def test_a_french_catalog_keeps_its_punctuation_on_the_line_of_the_word_before(catalog):
-    loose = [text for text in translations(catalog) if LOOSE_PUNCTUATION.search(text)]
+    loose = [text for *_, texts in entries(BASE / catalog) for text in texts if LOOSE_PUNCTUATION.search(text)]
     assert loose == []
 
 
@@ -55,11 +63,8 @@ def test_a_message_in_two_catalogs_reads_the_same_french_in_both():
     where it was meant: a button named two ways on two pages."""
     french = {}
     for catalog in CATALOGS:
-        flat = subprocess.run(["msgcat", "--no-wrap", str(BASE / catalog)], capture_output=True, text=True, check=True)
-        for context, english, text in re.findall(
-            r'^(?:msgctxt "(.*)"\n)?msgid "(.+)"\n(?:msgid_plural ".*"\n)?msgstr(?:\[0\])? "(.*)"$', flat.stdout, re.M
-        ):
-            french.setdefault((context, english), {})[catalog] = text
+        for context, english, _, texts in entries(BASE / catalog):
+            french.setdefault((context, english), {})[catalog] = texts
     assert {message: texts for message, texts in french.items() if len(set(texts.values())) > 1} == {}
 
 
@@ -78,11 +83,7 @@ def test_every_message_the_code_marks_has_its_french(tmp_path):
     french = trans_real.translation("fr")._catalog
     lacking = []
     for catalog in copy.glob("**/locale/fr/LC_MESSAGES/django.po"):
-        flat = subprocess.run(["msgcat", "--no-wrap", str(catalog)], capture_output=True, text=True, check=True)
-        for context, english, plural in re.findall(
-            r'^(?:msgctxt "(.*)"\n)?msgid "(.+)"\n(msgid_plural)?', flat.stdout, re.M
-        ):
-            english = english.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+        for context, english, plural, _ in entries(catalog):
             key = f"{context}\x04{english}" if context else english
             if ((key, 0) if plural else key) not in french:
                 lacking.append(english)
