@@ -29,6 +29,21 @@ def catalog_english(catalog):
     return [text.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\") for text in texts if text]
 
 
+CATALOG_ENTRY = re.compile(
+    r'^(?:msgctxt "(.*)"\n)?msgid "(.*)"\n(msgid_plural ".*"\n)?((?:msgstr(?:\[\d\])? ".*"(?:\n|$))+)', re.M
+)
+
+
+def catalog_entries(path):
+    """A catalog's messages but its header, continuation lines joined: (context, English as the code
+    writes it, whether it has a plural, its French texts as written in the catalog)."""
+    flat = subprocess.run(["msgcat", "--no-wrap", str(path)], capture_output=True, text=True, check=True).stdout
+    for context, english, plural, texts in CATALOG_ENTRY.findall(flat):
+        if english:
+            english = english.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+            yield context, english, bool(plural), tuple(re.findall(r'^msgstr(?:\[\d\])? "(.*)"$', texts, re.M))
+
+
 def catalog_pieces(*catalogs):
     """The English of the catalogs, each text cut at its placeholders, tags and line breaks into the
     pieces a reader would see."""

@@ -6,7 +6,6 @@ typography) are here too, for the insights catalog as well; its page is tested i
 """
 
 import re
-import subprocess
 from datetime import UTC, datetime, time, timedelta
 from html import unescape
 from pathlib import Path
@@ -24,7 +23,7 @@ from tests.admin_language import french_staff  # noqa: F401
 from tests.booking.test_translation import admin_form
 from tests.clinic.test_templates_marked import unmarked
 from tests.factories import appointment_at
-from tests.french import BOOKING_CATALOG, PROJECT_CATALOG, catalog_english, english_left
+from tests.french import BOOKING_CATALOG, PROJECT_CATALOG, catalog_english, catalog_entries, english_left
 
 pytestmark = pytest.mark.django_db
 
@@ -70,16 +69,6 @@ def fr(sentence):
 def text(response):
     """The page as a reader sees its text: entities decoded (Django escapes the apostrophe)."""
     return unescape(response.content.decode())
-
-
-def french(catalog):
-    """Every French text of the catalog, plural forms included."""
-    flat = subprocess.run(["msgcat", "--no-wrap", str(catalog)], capture_output=True, text=True, check=True).stdout
-    return [unescape_po(line) for line in re.findall(r'^msgstr(?:\[\d\])? "(.+)"$', flat, re.M)]
-
-
-def unescape_po(value):
-    return value.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
 
 
 @pytest.fixture
@@ -150,7 +139,7 @@ def test_the_catalog_repeats_no_message_of_the_catalogs_django_merges_it_with(ca
 # Complete and spaced as French is printed: tests/clinic/test_translations.py, which finds these catalogs too.
 @pytest.mark.parametrize("catalog", [INTAKE_CATALOG, INSIGHTS_CATALOG], ids=["intake", "insights"])
 def test_the_french_writes_its_apostrophes_curly(catalog):
-    assert [text for text in french(catalog) if "'" in text] == []
+    assert [text for *_, texts in catalog_entries(catalog) for text in texts if "'" in text] == []
 
 
 def test_the_admin_templates_of_health_patient_data_and_insights_have_every_text_marked():

@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils.translation import trans_real
 
+from tests.french import catalog_entries
+
 BASE = Path(settings.BASE_DIR)
 # The project's catalog and every app's, found rather than listed, so that a new app's catalog is held
 # to the same rules from its first entry.
@@ -22,21 +24,6 @@ CATALOGS = sorted(
 # French sets a no-break space before a colon and inside « », a narrow one before ; ? ! (as
 # clinic/typography.py does for the clinic's texts), so that a line never starts with the mark.
 LOOSE_PUNCTUATION = re.compile(r"[ \u00a0][;?!]| :|« | »|\u202f:")
-
-
-ENTRY = re.compile(
-    r'^(?:msgctxt "(.*)"\n)?msgid "(.*)"\n(msgid_plural ".*"\n)?((?:msgstr(?:\[\d\])? ".*"(?:\n|$))+)', re.M
-)
-
-
-def entries(path):
-    """A catalog's messages but its header, continuation lines joined: (context, English as the code
-    writes it, whether it has a plural, its French texts as written in the catalog)."""
-    flat = subprocess.run(["msgcat", "--no-wrap", str(path)], capture_output=True, text=True, check=True).stdout
-    for context, english, plural, texts in ENTRY.findall(flat):
-        if english:
-            english = english.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
-            yield context, english, bool(plural), tuple(re.findall(r'^msgstr(?:\[\d\])? "(.*)"$', texts, re.M))
 
 
 def test_the_project_and_every_app_have_a_french_catalog():
@@ -54,7 +41,7 @@ def test_a_french_catalog_has_no_untranslated_or_fuzzy_message(catalog, which):
 
 @pytest.mark.parametrize("catalog", CATALOGS)
 def test_a_french_catalog_keeps_its_punctuation_on_the_line_of_the_word_before(catalog):
-    loose = [text for *_, texts in entries(BASE / catalog) for text in texts if LOOSE_PUNCTUATION.search(text)]
+    loose = [text for *_, texts in catalog_entries(BASE / catalog) for text in texts if LOOSE_PUNCTUATION.search(text)]
     assert loose == []
 
 
@@ -63,7 +50,7 @@ def test_a_message_in_two_catalogs_reads_the_same_french_in_both():
     where it was meant: a button named two ways on two pages."""
     french = {}
     for catalog in CATALOGS:
-        for context, english, _, texts in entries(BASE / catalog):
+        for context, english, _, texts in catalog_entries(BASE / catalog):
             french.setdefault((context, english), {})[catalog] = texts
     assert {message: texts for message, texts in french.items() if len(set(texts.values())) > 1} == {}
 
@@ -83,7 +70,7 @@ def test_every_message_the_code_marks_has_its_french(tmp_path):
     french = trans_real.translation("fr")._catalog
     lacking = []
     for catalog in copy.glob("**/locale/fr/LC_MESSAGES/django.po"):
-        for context, english, plural, _ in entries(catalog):
+        for context, english, plural, _ in catalog_entries(catalog):
             key = f"{context}\x04{english}" if context else english
             if ((key, 0) if plural else key) not in french:
                 lacking.append(english)
